@@ -1,0 +1,50 @@
+"""queuesim: learn, build and load-test queuing systems on Redis."""
+
+from queuesim._version import __version__
+from queuesim.connection import connect, connect_async, embedded_server, mask_url, redis_url
+from queuesim.drivers import AsyncDriver, Batch, RecordingDriver, SyncDriver, run, run_async
+from queuesim.errors import (
+    ConnectionFailed,
+    InvalidJobOption,
+    InvalidTransition,
+    InvalidURL,
+    JobError,
+    JobNotFound,
+    NoSeatsAvailable,
+    OutOfStock,
+    ProductNotFound,
+    QueuesimError,
+    ReservationError,
+    ReservationsBlocked,
+)
+from queuesim.scripts import Script, ScriptCall, load_script
+
+__all__ = [
+    "AsyncDriver",
+    "Batch",
+    "ConnectionFailed",
+    "InvalidJobOption",
+    "InvalidTransition",
+    "InvalidURL",
+    "JobError",
+    "JobNotFound",
+    "NoSeatsAvailable",
+    "OutOfStock",
+    "ProductNotFound",
+    "QueuesimError",
+    "RecordingDriver",
+    "ReservationError",
+    "ReservationsBlocked",
+    "Script",
+    "ScriptCall",
+    "SyncDriver",
+    "__version__",
+    "connect",
+    "connect_async",
+    "embedded_server",
+    "load_script",
+    "mask_url",
+    "redis_url",
+    "run",
+    "run_async",
+]

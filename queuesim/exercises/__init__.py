@@ -1,0 +1,1 @@
+"""The exercises of the original course, one module each (see SPEC.md)."""

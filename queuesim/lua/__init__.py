@@ -1,0 +1,1 @@
+"""Lua scripts shipped with queuesim, one atomic step each."""
