@@ -48,7 +48,17 @@ class ScriptCall:
         return ("EVALSHA", self.script.sha, len(self.keys), *self.keys, *self.args)
 
 
-def load_script(name: str) -> Script:
-    """The script ``queuesim/lua/<name>.lua`` shipped inside the package."""
-    source = resources.files("queuesim.lua").joinpath(f"{name}.lua").read_text(encoding="utf-8")
+def load_script(name: str, *, prelude: str | None = None) -> Script:
+    """The script ``queuesim/lua/<name>.lua`` shipped inside the package.
+
+    Args:
+        name: the file name without ``.lua``.
+        prelude: the name of a helper file (e.g. ``"_prelude"``) whose local
+            functions are put in front of the script, so scripts can share
+            helpers without a build step.
+    """
+    folder = resources.files("queuesim.lua")
+    source = folder.joinpath(f"{name}.lua").read_text(encoding="utf-8")
+    if prelude is not None:
+        source = folder.joinpath(f"{prelude}.lua").read_text(encoding="utf-8") + "\n" + source
     return Script.from_source(name, source)

@@ -1,0 +1,23 @@
+"""The job queue: Kue's feature set on atomic Lua scripts (see the README's queue section)."""
+
+from queuesim.queue.events import Event, EventHub
+from queuesim.queue.job import Job, JobState
+from queuesim.queue.keys import QueueKeys
+from queuesim.queue.options import PRIORITIES, JobOptions
+from queuesim.queue.queue import Queue
+from queuesim.queue.testmode import TestMode
+from queuesim.queue.worker import Worker, WorkerStats
+
+__all__ = [
+    "PRIORITIES",
+    "Event",
+    "EventHub",
+    "Job",
+    "JobOptions",
+    "JobState",
+    "Queue",
+    "QueueKeys",
+    "TestMode",
+    "Worker",
+    "WorkerStats",
+]

@@ -1,0 +1,329 @@
+"""The queue's operations as conversations: generators of Redis steps, no I/O.
+
+Each function returns a generator that a driver runs (``SyncDriver``,
+``AsyncDriver``, or the simulation's ``SimDriver``); the state changes that
+must not be split are single Lua scripts. Times are passed in (``now`` in ms)
+so a simulation clock can drive them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from queuesim.drivers import Batch, Conversation
+from queuesim.queue.keys import QueueKeys
+from queuesim.scripts import load_script
+
+__all__ = [
+    "STATES",
+    "ClaimedJob",
+    "FetchResult",
+    "Outcome",
+    "clean",
+    "counts",
+    "enqueue",
+    "fetch",
+    "fetch_and_finish",
+    "finish",
+    "get_record",
+    "get_records",
+    "log",
+    "logs",
+    "move",
+    "progress",
+    "promote",
+    "range_ids",
+    "recover_stalled",
+    "remove",
+    "renew",
+    "set_paused",
+]
+
+#: Kue's job states, in the order Kue's UI lists them.
+STATES: tuple[str, ...] = ("inactive", "active", "complete", "failed", "delayed")
+
+ENQUEUE = load_script("enqueue", prelude="_prelude")
+CLAIM = load_script("claim", prelude="_prelude")
+FINISH = load_script("finish", prelude="_prelude")
+RENEW = load_script("renew")
+PROGRESS = load_script("progress", prelude="_prelude")
+REMOVE = load_script("remove", prelude="_prelude")
+MOVE = load_script("move", prelude="_prelude")
+CLEAN = load_script("clean")
+
+_CLAIM_FIELDS = 9
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedJob:
+    """A job a worker has just claimed, with what it needs to run it."""
+
+    id: str
+    data: str
+    attempts: int
+    max_attempts: int
+    ttl: int
+    priority: int
+    token: str
+    backoff: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What a fetch returns: the claimed jobs and when to look again."""
+
+    jobs: list[ClaimedJob]
+    #: earliest time (ms) a delayed job is due or a stall check is due; None if none
+    next_due: int | None
+    #: inactive jobs left after the claim
+    inactive: int
+    #: delayed jobs
+    delayed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one run ended, as a worker reports it."""
+
+    id: str
+    token: str
+    #: 'complete', 'fail' or 'requeue'
+    kind: str
+    #: the result as JSON text, or the error message
+    payload: str = "null"
+    stacktrace: str = ""
+    #: ms to wait before a retry (used only when attempts remain)
+    retry_delay: int = 0
+
+
+def _s(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def enqueue(
+    keys: QueueKeys, events_maxlen: int, now: int, jobs: Sequence[tuple[str, Sequence[Any]]]
+) -> Conversation[tuple[list[str], str | None]]:
+    """Save new jobs in one script call; ``jobs`` holds (data JSON text, option fields) pairs.
+
+    Returns the new ids and the stream id of the first ``enqueue`` event (a
+    listener replays a job's events from there).
+    """
+    args: list[Any] = [now, events_maxlen, keys.name]
+    for data, fields in jobs:
+        args.append(data)
+        args.extend(fields)
+    reply = yield ENQUEUE(
+        [keys.id, keys.jobs, keys.inactive, keys.delayed, keys.events, keys.wake], args
+    )
+    return [_s(i) for i in reply[0]], (_s(reply[1]) or None)
+
+
+def _claim_step(
+    keys: QueueKeys,
+    events_maxlen: int,
+    now: int,
+    count: int,
+    lease_ms: int,
+    token_prefix: str,
+    stall_interval_ms: int,
+    max_stalls: int,
+    promote_limit: int = 1000,
+) -> Any:
+    return CLAIM(
+        [keys.jobs, keys.inactive, keys.active, keys.delayed, keys.failed, keys.locks, keys.events,
+         keys.wake, keys.meta],
+        [now, events_maxlen, count, lease_ms, token_prefix, stall_interval_ms, max_stalls, promote_limit],
+    )
+
+
+def _parse_claim(reply: Sequence[Any]) -> FetchResult:
+    next_due = int(reply[0])
+    n = int(reply[3])
+    jobs = []
+    for i in range(4, 4 + n * _CLAIM_FIELDS, _CLAIM_FIELDS):
+        jobs.append(
+            ClaimedJob(
+                id=_s(reply[i]),
+                data=_s(reply[i + 1]),
+                attempts=int(reply[i + 2]),
+                max_attempts=int(reply[i + 3]),
+                ttl=int(reply[i + 4]),
+                priority=int(reply[i + 5]),
+                token=_s(reply[i + 6]),
+                backoff=_s(reply[i + 7]),
+                created_at=int(reply[i + 8]),
+            )
+        )
+    return FetchResult(jobs, None if next_due < 0 else next_due, int(reply[1]), int(reply[2]))
+
+
+def fetch(
+    keys: QueueKeys,
+    events_maxlen: int,
+    now: int,
+    count: int,
+    *,
+    lease_ms: int,
+    token_prefix: str,
+    stall_interval_ms: int,
+    max_stalls: int,
+) -> Conversation[FetchResult]:
+    """Promote due delayed jobs, recover stalled ones when due, claim up to ``count`` jobs."""
+    reply = yield _claim_step(
+        keys, events_maxlen, now, count, lease_ms, token_prefix, stall_interval_ms, max_stalls
+    )
+    return _parse_claim(reply)
+
+
+def _finish_step(keys: QueueKeys, events_maxlen: int, now: int, outcomes: Sequence[Outcome]) -> Any:
+    args: list[Any] = [now, events_maxlen]
+    for o in outcomes:
+        args.extend((o.id, o.token, o.kind, o.payload, o.stacktrace, o.retry_delay))
+    return FINISH(
+        [keys.jobs, keys.active, keys.inactive, keys.delayed, keys.complete, keys.failed, keys.locks,
+         keys.events, keys.wake, keys.stats, *(keys.log(o.id) for o in outcomes)],
+        args,
+    )
+
+
+def finish(
+    keys: QueueKeys, events_maxlen: int, now: int, outcomes: Sequence[Outcome]
+) -> Conversation[list[bool]]:
+    """Apply outcomes (complete, fail or retry, requeue); False where the lease was lost."""
+    reply = yield _finish_step(keys, events_maxlen, now, outcomes)
+    return [bool(int(c)) for c in reply]
+
+
+def fetch_and_finish(
+    keys: QueueKeys,
+    events_maxlen: int,
+    now: int,
+    outcomes: Sequence[Outcome],
+    count: int,
+    *,
+    lease_ms: int,
+    token_prefix: str,
+    stall_interval_ms: int,
+    max_stalls: int,
+) -> Conversation[tuple[list[bool], FetchResult]]:
+    """A worker's steady-state step: report finished runs and claim new jobs in one round trip."""
+    claim = _claim_step(keys, events_maxlen, now, count, lease_ms, token_prefix, stall_interval_ms, max_stalls)
+    if not outcomes:
+        reply = yield claim
+        return [], _parse_claim(reply)
+    replies = yield Batch.of([_finish_step(keys, events_maxlen, now, outcomes), claim])
+    return [bool(int(c)) for c in replies[0]], _parse_claim(replies[1])
+
+
+def promote(keys: QueueKeys, events_maxlen: int, now: int, limit: int = 1000) -> Conversation[FetchResult]:
+    """Make delayed jobs that are due runnable (atomic; safe with any number of callers)."""
+    reply = yield _claim_step(keys, events_maxlen, now, 0, 0, "", -1, 0, limit)
+    return _parse_claim(reply)
+
+
+def recover_stalled(
+    keys: QueueKeys, events_maxlen: int, now: int, *, stall_interval_ms: int, max_stalls: int
+) -> Conversation[FetchResult]:
+    """Return jobs whose lease expired to ``inactive`` now (or fail those that stalled too often)."""
+    yield ("HDEL", keys.meta, "stall_check_at")
+    reply = yield _claim_step(keys, events_maxlen, now, 0, 0, "", stall_interval_ms, max_stalls)
+    return _parse_claim(reply)
+
+
+def renew(keys: QueueKeys, deadline: int, leases: Sequence[tuple[str, str]]) -> Conversation[list[str]]:
+    """Extend the leases of running jobs to ``deadline``; returns the ids whose lease was lost."""
+    if not leases:
+        return []
+    args: list[Any] = [deadline]
+    for job_id, token in leases:
+        args.extend((job_id, token))
+    reply = yield RENEW([keys.active, keys.locks], args)
+    return [_s(i) for i in reply]
+
+
+def get_record(keys: QueueKeys, job_id: str) -> Conversation[dict[str, Any] | None]:
+    """A job's stored record, or None."""
+    raw = yield ("HGET", keys.jobs, job_id)
+    return None if raw is None else dict(json.loads(raw))
+
+
+def get_records(keys: QueueKeys, ids: Sequence[str]) -> Conversation[list[dict[str, Any]]]:
+    """The records of ``ids`` that still exist, in order."""
+    if not ids:
+        return []
+    raws = yield ("HMGET", keys.jobs, *ids)
+    return [dict(json.loads(raw)) for raw in raws if raw is not None]
+
+
+def progress(
+    keys: QueueKeys, events_maxlen: int, job_id: str, percent: int, data: str, now: int
+) -> Conversation[bool]:
+    """Store a job's progress and publish a ``progress`` event; False if the job is gone."""
+    reply = yield PROGRESS([keys.jobs, keys.events], [job_id, percent, data, now, events_maxlen])
+    return bool(int(reply))
+
+
+def log(keys: QueueKeys, job_id: str, line: str) -> Conversation[int]:
+    """Append a line to a job's log; returns the number of lines."""
+    return int((yield ("RPUSH", keys.log(job_id), line)))
+
+
+def logs(keys: QueueKeys, job_id: str) -> Conversation[list[str]]:
+    """A job's log lines."""
+    return [_s(x) for x in (yield ("LRANGE", keys.log(job_id), 0, -1))]
+
+
+def remove(keys: QueueKeys, events_maxlen: int, job_id: str) -> Conversation[bool]:
+    """Remove a job and everything about it; False if it did not exist."""
+    reply = yield REMOVE(
+        [keys.jobs, keys.inactive, keys.active, keys.delayed, keys.complete, keys.failed, keys.locks,
+         keys.log(job_id), keys.events],
+        [job_id, events_maxlen],
+    )
+    return bool(int(reply))
+
+
+def move(
+    keys: QueueKeys, events_maxlen: int, job_id: str, target: str, now: int, priority: int | None = None
+) -> Conversation[str]:
+    """Move a job that is not running to ``target`` ('' keeps the state), optionally re-prioritised.
+
+    Returns the job's new state, ``'missing'``, or ``'active'`` when it is running.
+    """
+    reply = yield MOVE(
+        [keys.jobs, keys.inactive, keys.active, keys.delayed, keys.complete, keys.failed, keys.events,
+         keys.wake],
+        [job_id, target, now, events_maxlen, "" if priority is None else priority],
+    )
+    return _s(reply)
+
+
+def counts(keys: QueueKeys) -> Conversation[dict[str, int]]:
+    """How many jobs are in each state."""
+    replies = yield Batch.of([("ZCARD", keys.state(s)) for s in STATES])
+    return {s: int(n) for s, n in zip(STATES, replies, strict=True)}
+
+
+def range_ids(keys: QueueKeys, state: str, start: int, stop: int, order: str) -> Conversation[list[str]]:
+    """Ids in one state's index, by rank (``asc``: the order the index keeps)."""
+    command = "ZRANGE" if order == "asc" else "ZREVRANGE"
+    return [_s(i) for i in (yield (command, keys.state(state), start, stop))]
+
+
+def clean(keys: QueueKeys, state: str, cutoff: int, limit: int) -> Conversation[list[str]]:
+    """Delete jobs of a finished state that ended at or before ``cutoff``; returns their ids."""
+    ids = [_s(i) for i in (yield CLEAN([keys.jobs, keys.state(state)], [cutoff, limit]))]
+    if ids:
+        yield ("DEL", *(keys.log(i) for i in ids))
+    return ids
+
+
+def set_paused(keys: QueueKeys, paused: bool) -> Conversation[None]:
+    """Pause or resume the whole queue (every worker stops claiming while it is paused)."""
+    yield ("HSET", keys.meta, "paused", "1" if paused else "0")
+    if not paused:
+        yield ("LPUSH", keys.wake, "1")

@@ -1,0 +1,264 @@
+"""A job: its data, options and state, and the handle to act on it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from queuesim.errors import JobNotFound
+from queuesim.queue import conversations as conv
+from queuesim.queue.options import JobOptions, encode_json, normalize_priority
+
+if TYPE_CHECKING:
+    from queuesim.queue.queue import Queue
+
+__all__ = ["Job", "JobState", "percent"]
+
+
+class JobState(StrEnum):
+    """Kue's job states."""
+
+    #: waiting to run (Kue's UI calls it "queued")
+    INACTIVE = "inactive"
+    #: claimed by a worker, which holds a lease on it
+    ACTIVE = "active"
+    #: finished; its result is stored
+    COMPLETE = "complete"
+    #: failed its last attempt (or stalled too often)
+    FAILED = "failed"
+    #: waiting for its delay or its retry backoff to pass
+    DELAYED = "delayed"
+
+
+def percent(done: float, total: float) -> int:
+    """Progress as an integer percent: ``min(100, done * 100 // total)``."""
+    for name, value in (("done", done), ("total", total)):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"progress {name} must be a number, not {type(value).__name__}")
+    if total <= 0:
+        raise ValueError(f"progress total must be > 0, got {total}")
+    if done < 0:
+        raise ValueError(f"progress done must be >= 0, got {done}")
+    return int(min(100, done * 100 // total))
+
+
+class Job:
+    """A job of a :class:`~queuesim.Queue`.
+
+    Made by ``queue.create(data, **options)`` and stored by :meth:`save`; or
+    read back with ``queue.get_job(id)``. Inside a worker's handler it is the
+    job being run: :meth:`progress` and :meth:`log` report from there.
+    """
+
+    __slots__ = (
+        "_token",
+        "attempts",
+        "created_at",
+        "data",
+        "duration",
+        "error",
+        "event_id",
+        "failed_at",
+        "finished_at",
+        "id",
+        "options",
+        "percent",
+        "progress_data",
+        "queue",
+        "result",
+        "stacktrace",
+        "started_at",
+        "state",
+        "updated_at",
+    )
+
+    def __init__(self, queue: Queue, data: Any, options: JobOptions | None = None) -> None:
+        self.queue = queue
+        self.data = data
+        self.options = options or JobOptions()
+        self.id: str | None = None
+        self.state: JobState | None = None
+        #: runs started so far (the current one included)
+        self.attempts = 0
+        #: last reported progress, 0-100
+        self.percent = 0
+        self.progress_data: Any = None
+        self.result: Any = None
+        self.error: str | None = None
+        self.stacktrace: str | None = None
+        self.created_at: int | None = None
+        self.updated_at: int | None = None
+        self.started_at: int | None = None
+        self.finished_at: int | None = None
+        self.failed_at: int | None = None
+        self.duration: int | None = None
+        #: the stream id of this job's ``enqueue`` event, used to replay events a listener missed
+        self.event_id: str | None = None
+        self._token: str | None = None
+
+    def __repr__(self) -> str:
+        state = self.state.value if self.state else "unsaved"
+        return f"<Job {self.id or '?'} {self.queue.name}:{state}>"
+
+    # ------------------------------------------------------------------ options, Kue style
+    @property
+    def priority(self) -> int:
+        """The job's priority (lower runs first)."""
+        return self.options.priority
+
+    @property
+    def max_attempts(self) -> int:
+        """How many runs the job may have in all."""
+        return self.options.attempts
+
+    # ------------------------------------------------------------------ persistence
+    def save(self) -> Job:
+        """Store the job (or, in test mode, record it on the queue); returns the job."""
+        return self.queue._save(self)
+
+    def refresh(self) -> Job:
+        """Reload the job's state from the store; raises JobNotFound if it is gone."""
+        record = self.queue.driver.run(conv.get_record(self.queue.keys, self._saved_id()))
+        if record is None:
+            raise JobNotFound(f"job {self.id} of queue {self.queue.name!r} does not exist")
+        self._load(record)
+        return self
+
+    def remove(self) -> None:
+        """Delete the job, its log and its place in every index (Kue's ``job.remove()``)."""
+        self.queue.remove(self._saved_id())
+
+    def requeue(self) -> JobState:
+        """Put a failed (or complete, or delayed) job back to ``inactive`` so it runs again."""
+        return self.queue.move(self._saved_id(), JobState.INACTIVE)
+
+    def set_priority(self, priority: int | str) -> JobState:
+        """Change the job's priority; a waiting job moves to its new place at once."""
+        state = self.queue.set_priority(self._saved_id(), priority)
+        self.options = replace(self.options, priority=normalize_priority(priority))
+        return state
+
+    # ------------------------------------------------------------------ reporting from a handler
+    def progress(self, done: float, total: float, data: Any = None) -> int:
+        """Report progress (``min(100, done*100 // total)`` percent) and emit ``progress``."""
+        pct = percent(done, total)
+        payload = encode_json(data, "progress data")
+        self.percent = pct
+        self.progress_data = data
+        if self.queue.test_mode.active and not self.queue.test_mode.process:
+            return pct
+        self.queue.driver.run(
+            conv.progress(self.queue.keys, self.queue.events_maxlen, self._saved_id(), pct, payload,
+                          self.queue.now())
+        )
+        return pct
+
+    def log(self, message: str, *args: Any) -> None:
+        """Append a line to the job's log (``message % args`` when args are given, as Kue's format)."""
+        line = message % args if args else str(message)
+        if self.queue.test_mode.active and not self.queue.test_mode.process:
+            return
+        self.queue.driver.run(conv.log(self.queue.keys, self._saved_id(), line))
+
+    def logs(self) -> list[str]:
+        """The job's log lines."""
+        return self.queue.driver.run(conv.logs(self.queue.keys, self._saved_id()))
+
+    # ------------------------------------------------------------------ events
+    def on(self, event: str, callback: Callable[..., Any]) -> Job:
+        """Call ``callback`` on this job's ``event``, wherever the job runs (any process).
+
+        Events and their arguments: ``enqueue`` (queue, state), ``start``, ``promotion``,
+        ``progress`` (percent, data), ``failed attempt`` (error, attempts), ``failed``
+        (error), ``complete`` (result), ``remove``, ``stalled`` (stalls), ``requeue``.
+        Callbacks run on the queue's listener thread.
+        """
+        self.queue.events.on_job(self, event, callback)
+        return self
+
+    def wait(self, timeout: float | None = None) -> JobState:
+        """Block until the job is complete or failed (or ``timeout`` seconds pass); returns its state."""
+        done = threading.Event()
+        self.on("complete", lambda *_: done.set())
+        self.on("failed", lambda *_: done.set())
+        self.refresh()
+        if self.state not in (JobState.COMPLETE, JobState.FAILED):
+            done.wait(timeout)
+            self.refresh()
+        assert self.state is not None
+        return self.state
+
+    # ------------------------------------------------------------------ internals
+    def _saved_id(self) -> str:
+        if self.id is None:
+            raise JobNotFound("the job has not been saved yet")
+        return self.id
+
+    def _load(self, record: dict[str, Any]) -> None:
+        """Fill the job from its stored record."""
+        self.id = str(record["id"])
+        self.data = json.loads(record["data"])
+        backoff = record.get("backoff") or ""
+        self.options = JobOptions(
+            priority=int(record["priority"]),
+            delay=int(record.get("delay", 0)),
+            attempts=int(record["max_attempts"]),
+            backoff=json.loads(backoff) if backoff else None,
+            ttl=int(record.get("ttl", 0)),
+            remove_on_complete=bool(record.get("remove_on_complete", 0)),
+            events=bool(record.get("events", 1)),
+        )
+        self.state = JobState(record["state"])
+        self.attempts = int(record.get("attempts", 0))
+        self.percent = int(record.get("progress", 0))
+        pdata = record.get("progress_data")
+        self.progress_data = json.loads(pdata) if pdata else None
+        result = record.get("result")
+        self.result = json.loads(result) if result is not None else None
+        self.error = record.get("error")
+        self.stacktrace = record.get("stacktrace") or None
+        for name in ("created_at", "updated_at", "started_at", "finished_at", "failed_at", "duration"):
+            value = record.get(name)
+            setattr(self, name, None if value is None else int(value))
+
+    @classmethod
+    def from_record(cls, queue: Queue, record: dict[str, Any]) -> Job:
+        """A job filled from a stored record."""
+        job = cls(queue, None)
+        job._load(record)
+        return job
+
+    @classmethod
+    def get(cls, queue: Queue, job_id: str | int) -> Job:
+        """Kue's ``Job.get(id)``: the job with this id on ``queue``; raises JobNotFound."""
+        return queue.get_job(job_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The job as plain JSON-ready data (the shape of Kue's ``GET /job/:id``)."""
+        return {
+            "id": self.id,
+            "type": self.queue.name,
+            "data": self.data,
+            "priority": self.priority,
+            "state": self.state.value if self.state else None,
+            "attempts": {"made": self.attempts, "max": self.max_attempts},
+            "progress": self.percent,
+            "progress_data": self.progress_data,
+            "result": self.result,
+            "error": self.error,
+            "stacktrace": self.stacktrace,
+            "delay": self.options.delay,
+            "ttl": self.options.ttl,
+            "backoff": self.options.backoff,
+            "remove_on_complete": self.options.remove_on_complete,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "failed_at": self.failed_at,
+            "duration": self.duration,
+        }
