@@ -17,20 +17,28 @@ from queuesim.errors import (
     ReservationError,
     ReservationsBlocked,
 )
+from queuesim.queue import PRIORITIES, Event, Job, JobOptions, JobState, Queue, TestMode, Worker, WorkerStats
+from queuesim.queue.invariants import check_invariants
 from queuesim.scripts import Script, ScriptCall, load_script
 
 __all__ = [
+    "PRIORITIES",
     "AsyncDriver",
     "Batch",
     "ConnectionFailed",
+    "Event",
     "InvalidJobOption",
     "InvalidTransition",
     "InvalidURL",
+    "Job",
     "JobError",
     "JobNotFound",
+    "JobOptions",
+    "JobState",
     "NoSeatsAvailable",
     "OutOfStock",
     "ProductNotFound",
+    "Queue",
     "QueuesimError",
     "RecordingDriver",
     "ReservationError",
@@ -38,7 +46,11 @@ __all__ = [
     "Script",
     "ScriptCall",
     "SyncDriver",
+    "TestMode",
+    "Worker",
+    "WorkerStats",
     "__version__",
+    "check_invariants",
     "connect",
     "connect_async",
     "embedded_server",

@@ -86,3 +86,27 @@ def connected(backend: str, r: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> 
     assert REAL_URL is not None
     monkeypatch.setenv("REDIS_URL", REAL_URL)
     return REAL_URL
+
+
+@pytest.fixture
+def shared_store(backend: str) -> Iterator[tuple[str, redis.Redis]]:
+    """A store other processes can reach: (URL, client). On fake, fakeredis served over TCP."""
+    if backend == "real":
+        assert REAL_URL is not None
+        client = redis.Redis.from_url(REAL_URL, decode_responses=True, socket_timeout=10)
+        client.flushdb()
+        yield REAL_URL, client
+        client.flushdb()
+        client.close()
+        return
+    import threading
+
+    server = fakeredis.TcpFakeServer(("127.0.0.1", 0), server_type="redis")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"redis://127.0.0.1:{server.server_address[1]}/0"
+    client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=10)
+    yield url, client
+    client.close()
+    server.shutdown()
+    server.server_close()

@@ -18,7 +18,7 @@ from queuesim.queue.keys import QueueKeys
 from queuesim.queue.options import BackoffFunction, JobOptions, encode_json, normalize_priority
 from queuesim.queue.testmode import TestMode
 
-__all__ = ["BULK_CHUNK", "Queue", "wall_clock_ms"]
+__all__ = ["BULK_CHUNK", "Queue", "parse_state", "wall_clock_ms"]
 
 log = logging.getLogger("queuesim.queue")
 
@@ -201,7 +201,7 @@ class Queue:
     def jobs(self, state: JobState | str, start: int = 0, stop: int = -1, order: str = "asc") -> list[Job]:
         """Jobs in ``state`` by rank: inactive by priority then id, delayed by due time,
         active by lease deadline, complete and failed by when they ended."""
-        state = JobState(state)
+        state = parse_state(state)
         if order not in ("asc", "desc"):
             raise ValueError(f"order must be 'asc' or 'desc', not {order!r}")
         ids = self.driver.run(conv.range_ids(self.keys, state.value, start, stop, order))
@@ -233,7 +233,7 @@ class Queue:
 
     def move(self, job_id: str | int, state: JobState | str, *, priority: int | str | None = None) -> JobState:
         """Move a job that is not running to another state (``inactive`` requeues it)."""
-        target = JobState(state)
+        target = parse_state(state)
         if target is JobState.ACTIVE:
             raise InvalidTransition("only a worker can make a job active")
         return self._move(_job_id(job_id), target.value, priority)
@@ -257,7 +257,7 @@ class Queue:
 
     def clean(self, state: JobState | str, older_than_ms: int = 0, limit: int = 1000) -> list[str]:
         """Delete complete or failed jobs that ended ``older_than_ms`` ago or earlier; returns their ids."""
-        state = JobState(state)
+        state = parse_state(state)
         if state not in (JobState.COMPLETE, JobState.FAILED):
             raise ValueError("only complete or failed jobs can be cleaned")
         if older_than_ms < 0 or limit < 1:
@@ -298,6 +298,15 @@ class Queue:
     def close(self) -> None:
         """Stop the event listener (the Redis client stays open: it is the caller's)."""
         self.events.close()
+
+
+def parse_state(state: JobState | str) -> JobState:
+    """A state from its name; ``ValueError`` listing the valid names otherwise."""
+    try:
+        return JobState(state)
+    except ValueError:
+        names = ", ".join(s.value for s in JobState)
+        raise ValueError(f"unknown job state {state!r}; states are {names}") from None
 
 
 def _job_id(job_id: str | int) -> str:

@@ -250,6 +250,8 @@ class Worker:
                 self._marker = False
                 maybe_more = True
             free = 0 if (stopping or self._paused) else self.concurrency - len(self._runs)
+            if burst and not self._runs:
+                maybe_more = True  # look again: burst mode ends only on an empty answer
             now = queue.now()
             due = next_due is not None and now >= next_due
             if outcomes or (free > 0 and (maybe_more or due)):
@@ -402,7 +404,7 @@ class Worker:
     def _listen_wake(self) -> None:
         client = self.queue.client
         key = self.queue.keys.wake
-        timeout = max(1, int(self.poll_interval))
+        timeout = min(self.poll_interval, 0.5)  # bounds how long run() waits for this thread at exit
         while not self._closing.is_set():
             if not self._want_work.wait(self.poll_interval):
                 continue

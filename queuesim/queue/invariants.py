@@ -1,0 +1,54 @@
+"""A consistency check of a queue's keys: every job in exactly one state index, and the right one."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis
+
+from queuesim.queue.conversations import STATES
+from queuesim.queue.keys import QueueKeys
+
+__all__ = ["check_invariants"]
+
+
+def _s(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def check_invariants(client: redis.Redis, keys: QueueKeys) -> list[str]:
+    """The problems found in a queue's keys (an empty list when it is consistent).
+
+    Checked: each stored job is in exactly one state index and that index
+    matches its recorded state; each indexed id has a record; every active job
+    holds a lease token and every lease belongs to an active job.
+    Run it on a quiet queue (no worker mid-step) or inside a test.
+    """
+    problems: list[str] = []
+    records = {_s(k): json.loads(v) for k, v in client.hgetall(keys.jobs).items()}
+    where: dict[str, list[str]] = {}
+    for state in STATES:
+        for member in client.zrange(keys.state(state), 0, -1):
+            where.setdefault(_s(member), []).append(state)
+    for job_id, record in records.items():
+        states = where.get(job_id, [])
+        if len(states) != 1:
+            problems.append(f"job {job_id} ({record.get('state')}) is in {len(states)} indexes: {states}")
+        elif states[0] != record.get("state"):
+            problems.append(f"job {job_id} is recorded {record.get('state')!r} but indexed {states[0]!r}")
+    for job_id, states in where.items():
+        if job_id not in records:
+            problems.append(f"id {job_id} is indexed in {states} but has no record")
+    locks = {_s(k) for k in client.hkeys(keys.locks)}
+    active = set(where_state(where, "active"))
+    for job_id in active - locks:
+        problems.append(f"active job {job_id} holds no lease")
+    for job_id in locks - active:
+        problems.append(f"lease on job {job_id}, which is not active")
+    return problems
+
+
+def where_state(where: dict[str, list[str]], state: str) -> list[str]:
+    """Ids indexed in ``state``."""
+    return [job_id for job_id, states in where.items() if state in states]

@@ -1,0 +1,47 @@
+"""A worker in its own process, for the cross-process and crash tests.
+
+usage: python worker_proc.py URL QUEUE MODE
+MODE: "events"  -- handler reports progress 50% and returns {"ok": id}
+      "record"  -- handler RPUSHes its job id to the list "executions", then works ~5 ms
+      "block"   -- handler RPUSHes to "started" and waits until key "release" exists
+Prints "ready" once the worker is about to run; exits 0 after a graceful stop.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import redis
+
+from queuesim.queue import Queue, Worker
+
+
+def main() -> int:
+    url, name, mode = sys.argv[1:4]
+    client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5)
+    queue = Queue(name, redis=client)
+
+    def handler(job):  # type: ignore[no-untyped-def]
+        if mode == "events":
+            job.progress(1, 2, {"half": True})
+            return {"ok": job.id}
+        if mode == "record":
+            client.rpush("executions", job.id)
+            time.sleep(0.005)  # the job's work
+            return None
+        client.rpush("started", job.id)
+        while not client.exists("release"):
+            time.sleep(0.01)  # a long job that polls for its end
+        return "released"
+
+    worker = Worker(queue, handler, concurrency=4, lease_ms=600, stall_interval_ms=200, max_stalls=50,
+                    shutdown_timeout=5, poll_interval=0.2)
+    print("ready", flush=True)
+    worker.run()
+    print("stopped", worker.stats.completed, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
