@@ -1,0 +1,321 @@
+"""The worker's logic, without I/O: when to claim, report, renew, time out and stop.
+
+A worker is a loop that talks to Redis, starts handlers and waits. Written as
+a generator of *actions*, the loop is the same for the thread worker, the
+asyncio worker and the simulation; each one only carries the actions out:
+
+* :class:`Call` — run this conversation (one Redis round trip) and send back its result
+  (or throw in the connection error);
+* :class:`Start` — start the handler for this run (thread, task, or SimPy process);
+  when it ends, call :meth:`Dispatcher.finished`;
+* :class:`Wait` — wait up to ``seconds``, or less if :meth:`Dispatcher.finished` or
+  :meth:`Dispatcher.work_arrived` is called meanwhile.
+
+All times come from the queue's clock (ms), so virtual time drives it as well.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import deque
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import redis
+
+from queuesim.drivers import Conversation
+from queuesim.queue import conversations as conv
+from queuesim.queue.conversations import ClaimedJob, FetchResult, Outcome
+from queuesim.queue.keys import QueueKeys
+from queuesim.queue.options import BackoffFunction, backoff_delay, encode_json
+
+__all__ = [
+    "Action",
+    "Call",
+    "Dispatcher",
+    "Run",
+    "Start",
+    "Wait",
+    "WorkerSettings",
+    "WorkerStats",
+    "error_message",
+    "fail_outcome",
+    "result_outcome",
+]
+
+log = logging.getLogger("queuesim.worker")
+
+#: Errors after which a worker keeps its outcomes and tries again later.
+RETRYABLE = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """Run ``conversation`` and send its result back into the loop."""
+
+    conversation: Conversation[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Start the handler for ``run``; report its end with :meth:`Dispatcher.finished`."""
+
+    run: Run
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """Wait up to ``seconds`` or until the dispatcher is notified."""
+
+    seconds: float
+
+
+#: What the loop yields.
+Action: TypeAlias = Call | Start | Wait
+
+
+@dataclass
+class WorkerStats:
+    """What a worker has done since it started."""
+
+    #: jobs claimed
+    claimed: int = 0
+    #: runs that completed
+    completed: int = 0
+    #: runs that failed (retried or not)
+    failed: int = 0
+    #: runs given back to ``inactive`` at shutdown
+    requeued: int = 0
+    #: outcomes refused because the lease had been lost (the job was recovered elsewhere)
+    lost: int = 0
+    #: Redis round trips made by the dispatcher
+    round_trips: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    """A worker's knobs (see :class:`~queuesim.Worker` for their meaning)."""
+
+    concurrency: int = 1
+    lease_ms: int = 30_000
+    stall_interval_ms: int = 5_000
+    max_stalls: int = 3
+    poll_interval: float = 1.0
+    shutdown_timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        for label, low in (("concurrency", 1), ("lease_ms", 1), ("stall_interval_ms", 1), ("max_stalls", 0)):
+            value = getattr(self, label)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{label} must be an integer >= {low}, got {value!r}")
+        if not self.poll_interval > 0:
+            raise ValueError(f"poll_interval must be > 0, got {self.poll_interval!r}")
+        if not self.shutdown_timeout >= 0:
+            raise ValueError(f"shutdown_timeout must be >= 0, got {self.shutdown_timeout!r}")
+
+
+@dataclass(eq=False, slots=True)
+class Run:
+    """One claimed job being run by this worker."""
+
+    claimed: ClaimedJob
+    #: when the run must end (queue clock, ms), from the job's TTL
+    ttl_deadline: int | None
+    #: the outcome was already decided (TTL, shutdown): ignore what the handler returns
+    abandoned: bool = False
+
+
+def error_message(exc: BaseException) -> str:
+    """The message stored for a failed run."""
+    text = str(exc)
+    if isinstance(exc, Exception):
+        return text or type(exc).__name__
+    # SystemExit, KeyboardInterrupt...: say what it was, the handler did not just "fail"
+    return f"handler raised {type(exc).__name__}" + (f": {text}" if text else "")
+
+
+def fail_outcome(
+    claimed: ClaimedJob, message: str, stacktrace: str, strategies: Mapping[str, BackoffFunction]
+) -> Outcome:
+    """A ``fail`` outcome, with the retry delay the job's backoff asks for."""
+    delay = 0
+    if claimed.attempts < claimed.max_attempts and claimed.backoff:
+        try:
+            delay = backoff_delay(json.loads(claimed.backoff), claimed.attempts, message, strategies)
+        except Exception as exc:  # a broken backoff must not lose the job: retry at once
+            log.error("backoff of job %s failed (%s); retrying without delay", claimed.id, exc)
+    return Outcome(claimed.id, claimed.token, "fail", message, stacktrace, delay)
+
+
+def result_outcome(claimed: ClaimedJob, result: Any) -> Outcome:
+    """A ``complete`` outcome; raises TypeError when the result is not JSON data."""
+    return Outcome(claimed.id, claimed.token, "complete", encode_json(result, f"the result of job {claimed.id}"))
+
+
+class Dispatcher:
+    """The state and the loop of one worker (see the module docstring)."""
+
+    def __init__(
+        self,
+        keys: QueueKeys,
+        events_maxlen: int,
+        clock: Callable[[], int],
+        settings: WorkerSettings,
+        worker_id: str,
+        backoff_strategies: Mapping[str, BackoffFunction],
+    ) -> None:
+        self.keys = keys
+        self.events_maxlen = events_maxlen
+        self.now = clock
+        self.settings = settings
+        self.worker_id = worker_id
+        self.backoff_strategies = backoff_strategies
+        self.stats = WorkerStats()
+        self.runs: dict[str, Run] = {}
+        self.paused = False
+        #: when the graceful stop gives up waiting (ms), or None while running
+        self.stop_at: int | None = None
+        self._done: deque[tuple[Run, Outcome]] = deque()
+        self._pending: list[Outcome] = []
+        self._marker = False
+
+    # ------------------------------------------------------------------ notifications (any thread)
+    def finished(self, run: Run, outcome: Outcome) -> None:
+        """A handler ended; its outcome is reported on the next round trip."""
+        self._done.append((run, outcome))
+
+    def work_arrived(self) -> None:
+        """The wake list said there is work: claim on the next turn."""
+        self._marker = True
+
+    def stop(self, timeout_s: float) -> None:
+        """Claim nothing more; give running jobs back after ``timeout_s``."""
+        deadline = self.now() + int(timeout_s * 1000)
+        self.stop_at = deadline if self.stop_at is None else min(self.stop_at, deadline)
+
+    def free_slots(self) -> int:
+        """How many more jobs this worker would claim now."""
+        if self.stop_at is not None or self.paused:
+            return 0
+        return self.settings.concurrency - len(self.runs)
+
+    # ------------------------------------------------------------------ the loop
+    def steps(self, burst: bool = False) -> Generator[Action, Any, None]:
+        """The worker's loop as actions; ends on stop, or in burst mode when nothing is left."""
+        s = self.settings
+        maybe_more = True
+        next_due: int | None = None
+        last_renew = self.now()
+        renew_every = max(1, s.lease_ms // 3)
+        while True:
+            outcomes = self._drain()
+            now = self.now()
+            self._expire_ttl(outcomes, now)
+            if self.stop_at is not None and now >= self.stop_at:
+                self._give_back(outcomes)
+            if self._marker:
+                self._marker = False
+                maybe_more = True
+            free = self.free_slots()
+            if burst and not self.runs:
+                maybe_more = True  # look again: burst mode ends only on an empty answer
+            if outcomes or (free > 0 and (maybe_more or (next_due is not None and now >= next_due))):
+                try:
+                    codes, fetched = yield Call(conv.fetch_and_finish(
+                        self.keys, self.events_maxlen, now, outcomes, free, lease_ms=s.lease_ms,
+                        token_prefix=self.worker_id, stall_interval_ms=s.stall_interval_ms,
+                        max_stalls=s.max_stalls,
+                    ))
+                except RETRYABLE as exc:
+                    log.warning("worker %s cannot reach Redis (%s); will retry", self.worker_id, exc)
+                    self._pending = outcomes  # nothing was applied: report them again
+                    maybe_more = True
+                    yield Wait(s.poll_interval)
+                    continue
+                self._pending = []
+                self._account(outcomes, codes)
+                for run in self._admit(fetched):
+                    yield Start(run)
+                next_due = fetched.next_due
+                maybe_more = free > 0 and len(fetched.jobs) == free
+                if burst and not fetched.jobs and not self.runs and not self._done \
+                        and fetched.inactive == 0 and fetched.delayed == 0:
+                    return
+            if self.runs and self.now() - last_renew >= renew_every:
+                yield from self._renew()
+                last_renew = self.now()
+            if self.stop_at is not None and not self.runs and not self._done:
+                return
+            if self.free_slots() > 0 and maybe_more:
+                continue
+            yield Wait(self._timeout(next_due, last_renew + renew_every))
+
+    def _account(self, outcomes: list[Outcome], codes: list[bool]) -> None:
+        self.stats.round_trips += 1
+        for outcome, applied in zip(outcomes, codes, strict=True):
+            if not applied:
+                self.stats.lost += 1
+            elif outcome.kind == "complete":
+                self.stats.completed += 1
+            elif outcome.kind == "fail":
+                self.stats.failed += 1
+            else:
+                self.stats.requeued += 1
+
+    def _admit(self, fetched: FetchResult) -> list[Run]:
+        now = self.now()
+        admitted = []
+        for claimed in fetched.jobs:
+            run = Run(claimed, now + claimed.ttl if claimed.ttl > 0 else None)
+            self.runs[claimed.id] = run
+            self.stats.claimed += 1
+            admitted.append(run)
+        return admitted
+
+    def _drain(self) -> list[Outcome]:
+        outcomes = list(self._pending)
+        while self._done:
+            run, outcome = self._done.popleft()
+            if self.runs.get(run.claimed.id) is run:
+                del self.runs[run.claimed.id]
+            if not run.abandoned:
+                outcomes.append(outcome)
+        return outcomes
+
+    def _expire_ttl(self, outcomes: list[Outcome], now: int) -> None:
+        for run in self.runs.values():
+            if run.ttl_deadline is not None and not run.abandoned and now >= run.ttl_deadline:
+                run.abandoned = True
+                outcomes.append(fail_outcome(run.claimed, "TTL exceeded", "", self.backoff_strategies))
+
+    def _give_back(self, outcomes: list[Outcome]) -> None:
+        for job_id, run in list(self.runs.items()):
+            if not run.abandoned:
+                run.abandoned = True
+                outcomes.append(Outcome(job_id, run.claimed.token, "requeue"))
+            del self.runs[job_id]  # its handler may still be busy; the job is no longer ours
+
+    def _renew(self) -> Generator[Action, Any, None]:
+        leases = [(i, r.claimed.token) for i, r in self.runs.items() if not r.abandoned]
+        try:
+            lost = yield Call(conv.renew(self.keys, self.now() + self.settings.lease_ms, leases))
+        except RETRYABLE as exc:
+            log.warning("worker %s could not renew leases (%s)", self.worker_id, exc)
+            return
+        self.stats.round_trips += 1
+        for job_id in lost:
+            log.warning("worker %s lost the lease of job %s; its outcome will be ignored", self.worker_id, job_id)
+
+    def _timeout(self, next_due: int | None, renew_at: int) -> float:
+        now = self.now()
+        deadlines = [now + int(self.settings.poll_interval * 1000)]
+        if next_due is not None:
+            deadlines.append(next_due)
+        if self.runs:
+            deadlines.append(renew_at)
+            deadlines += [r.ttl_deadline for r in self.runs.values() if r.ttl_deadline and not r.abandoned]
+        if self.stop_at is not None:
+            deadlines.append(self.stop_at)
+        return max(0.0, (min(deadlines) - now) / 1000)
