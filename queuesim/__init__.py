@@ -18,12 +18,16 @@ from queuesim.errors import (
     ReservationsBlocked,
 )
 from queuesim.queue import PRIORITIES, Event, Job, JobOptions, JobState, Queue, TestMode, Worker, WorkerStats
+from queuesim.queue.aio import AsyncJob, AsyncQueue, AsyncWorker
 from queuesim.queue.invariants import check_invariants
 from queuesim.scripts import Script, ScriptCall, load_script
 
 __all__ = [
     "PRIORITIES",
     "AsyncDriver",
+    "AsyncJob",
+    "AsyncQueue",
+    "AsyncWorker",
     "Batch",
     "ConnectionFailed",
     "Event",

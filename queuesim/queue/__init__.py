@@ -1,5 +1,6 @@
 """The job queue: Kue's feature set on atomic Lua scripts (see the README's queue section)."""
 
+from queuesim.queue.aio import AsyncJob, AsyncQueue, AsyncWorker
 from queuesim.queue.dispatch import WorkerStats
 from queuesim.queue.events import Event, EventHub
 from queuesim.queue.job import Job, JobState
@@ -11,6 +12,9 @@ from queuesim.queue.worker import Worker
 
 __all__ = [
     "PRIORITIES",
+    "AsyncJob",
+    "AsyncQueue",
+    "AsyncWorker",
     "Event",
     "EventHub",
     "Job",

@@ -1,0 +1,347 @@
+"""The asyncio twins: :class:`AsyncQueue` and :class:`AsyncWorker`, over the same conversations.
+
+They run exactly the conversations and the dispatcher loop of the threaded
+classes, through :class:`~queuesim.drivers.AsyncDriver`; only the waiting and
+the handler execution are asyncio's (tasks instead of threads).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import redis
+
+from queuesim.drivers import AsyncDriver
+from queuesim.errors import InvalidTransition, JobNotFound
+from queuesim.queue import conversations as conv
+from queuesim.queue.dispatch import (
+    Call,
+    Dispatcher,
+    Run,
+    Start,
+    WorkerSettings,
+    WorkerStats,
+    error_message,
+    fail_outcome,
+    result_outcome,
+)
+from queuesim.queue.job import Job, JobState, percent
+from queuesim.queue.keys import QueueKeys
+from queuesim.queue.options import BackoffFunction, JobOptions, encode_json, normalize_priority
+from queuesim.queue.queue import BULK_CHUNK, _job_id, parse_state, wall_clock_ms
+from queuesim.queue.testmode import TestMode
+from queuesim.queue.worker import default_worker_id, job_from_claim
+
+__all__ = ["AsyncJob", "AsyncQueue", "AsyncWorker"]
+
+
+class AsyncJob(Job):
+    """A job of an :class:`AsyncQueue`: the same fields, with awaitable actions."""
+
+    __slots__ = ()
+    queue: AsyncQueue  # type: ignore[assignment]
+
+    async def save(self) -> AsyncJob:  # type: ignore[override]
+        """Store the job (in test mode: record it on the queue); returns the job."""
+        await self.queue._store([self])
+        return self
+
+    async def refresh(self) -> AsyncJob:  # type: ignore[override]
+        """Reload the job from the store; raises JobNotFound if it is gone."""
+        record = await self.queue.driver.run(conv.get_record(self.queue.keys, self._saved_id()))
+        if record is None:
+            raise JobNotFound(f"job {self.id} of queue {self.queue.name!r} does not exist")
+        self._load(record)
+        return self
+
+    async def remove(self) -> None:  # type: ignore[override]
+        """Delete the job and everything about it."""
+        await self.queue.remove(self._saved_id())
+
+    async def progress(self, done: float, total: float, data: Any = None) -> int:  # type: ignore[override]
+        """Report progress (integer percent) and emit ``progress``."""
+        pct = percent(done, total)
+        payload = encode_json(data, "progress data")
+        self.percent, self.progress_data = pct, data
+        if not (self.queue.test_mode.active and not self.queue.test_mode.process):
+            await self.queue.driver.run(conv.progress(
+                self.queue.keys, self.queue.events_maxlen, self._saved_id(), pct, payload, self.queue.now()))
+        return pct
+
+    async def log(self, message: str, *args: Any) -> None:  # type: ignore[override]
+        """Append a line to the job's log."""
+        line = message % args if args else str(message)
+        if not (self.queue.test_mode.active and not self.queue.test_mode.process):
+            await self.queue.driver.run(conv.log(self.queue.keys, self._saved_id(), line))
+
+    async def logs(self) -> list[str]:  # type: ignore[override]
+        """The job's log lines."""
+        return await self.queue.driver.run(conv.logs(self.queue.keys, self._saved_id()))
+
+
+class AsyncQueue:
+    """A job queue on ``redis.asyncio`` (the twin of :class:`~queuesim.Queue`)."""
+
+    def __init__(
+        self,
+        name: str = "default",
+        *,
+        redis: Any,
+        prefix: str = "qs",
+        clock: Callable[[], int] = wall_clock_ms,
+        events_maxlen: int = 10_000,
+        backoff_strategies: Mapping[str, BackoffFunction] | None = None,
+    ) -> None:
+        from queuesim.queue.queue import _check_name
+
+        self.name = _check_name(name)
+        self.keys = QueueKeys(self.name, _check_name(prefix))
+        self.driver = AsyncDriver(redis)
+        self.now = clock
+        self.events_maxlen = int(events_maxlen)
+        self.backoff_strategies: dict[str, BackoffFunction] = dict(backoff_strategies or {})
+        self.test_mode = TestMode()
+
+    def __repr__(self) -> str:
+        return f"<AsyncQueue {self.name}>"
+
+    @property
+    def client(self) -> Any:
+        """The asyncio Redis client this queue uses."""
+        return self.driver.client
+
+    def create(self, data: Any = None, **options: Any) -> AsyncJob:
+        """A new job (``await job.save()`` stores it); the same options as :meth:`Queue.create`."""
+        encode_json(data, "job data")
+        backoff = options.get("backoff")
+        if callable(backoff) and not isinstance(backoff, bool):
+            name = f"{getattr(backoff, '__module__', '?')}.{getattr(backoff, '__qualname__', repr(backoff))}"
+            self.backoff_strategies.setdefault(name, backoff)
+        return AsyncJob(self, data, JobOptions.build(now_ms=self.now(), **options))  # type: ignore[arg-type]
+
+    async def add(self, data: Any = None, **options: Any) -> AsyncJob:
+        """Create and save a job."""
+        return await self.create(data, **options).save()
+
+    async def create_bulk(self, items: Iterable[Any], **options: Any) -> list[AsyncJob]:
+        """Create and save many jobs, one script call per chunk of 1000."""
+        jobs = [self.create(item, **options) for item in items]
+        for start in range(0, len(jobs), BULK_CHUNK):
+            await self._store(jobs[start:start + BULK_CHUNK])
+        return jobs
+
+    async def _store(self, jobs: list[AsyncJob]) -> None:
+        if self.test_mode.active and not self.test_mode.process:
+            for job in jobs:
+                self.test_mode.record(job)
+            return
+        if any(j.id is not None for j in jobs):
+            raise InvalidTransition("a job is already saved")
+        now = self.now()
+        payload = [(encode_json(j.data, "job data"), j.options.fields()) for j in jobs]
+        ids, first_event = await self.driver.run(conv.enqueue(self.keys, self.events_maxlen, now, payload))
+        for job, job_id in zip(jobs, ids, strict=True):
+            job.id, job.event_id = job_id, first_event
+            job.state = JobState.DELAYED if job.options.delay > 0 else JobState.INACTIVE
+            job.created_at = job.updated_at = now
+            if self.test_mode.active:
+                self.test_mode.record(job)
+
+    async def get_job(self, job_id: str | int) -> AsyncJob:
+        """The job with this id; raises JobNotFound."""
+        job_id = _job_id(job_id)
+        record = await self.driver.run(conv.get_record(self.keys, job_id))
+        if record is None:
+            raise JobNotFound(f"job {job_id} of queue {self.name!r} does not exist")
+        job = AsyncJob(self, None)  # type: ignore[arg-type]
+        job._load(record)
+        return job
+
+    async def jobs(self, state: JobState | str, start: int = 0, stop: int = -1, order: str = "asc") -> list[AsyncJob]:
+        """Jobs in ``state`` by rank (see :meth:`Queue.jobs`)."""
+        ids = await self.driver.run(conv.range_ids(self.keys, parse_state(state).value, start, stop, order))
+        out = []
+        for record in await self.driver.run(conv.get_records(self.keys, ids)):
+            job = AsyncJob(self, None)  # type: ignore[arg-type]
+            job._load(record)
+            out.append(job)
+        return out
+
+    async def counts(self) -> dict[str, int]:
+        """How many jobs are in each state."""
+        return await self.driver.run(conv.counts(self.keys))
+
+    async def remove(self, job_id: str | int) -> None:
+        """Delete a job; raises JobNotFound."""
+        job_id = _job_id(job_id)
+        if not await self.driver.run(conv.remove(self.keys, self.events_maxlen, job_id)):
+            raise JobNotFound(f"job {job_id} of queue {self.name!r} does not exist")
+
+    async def move(self, job_id: str | int, state: JobState | str, *, priority: int | str | None = None) -> JobState:
+        """Move a job that is not running to another state (see :meth:`Queue.move`)."""
+        target = parse_state(state)
+        if target is JobState.ACTIVE:
+            raise InvalidTransition("only a worker can make a job active")
+        job_id = _job_id(job_id)
+        value = None if priority is None else normalize_priority(priority)
+        result = await self.driver.run(
+            conv.move(self.keys, self.events_maxlen, job_id, target.value, self.now(), value))
+        if result == "missing":
+            raise JobNotFound(f"job {job_id} of queue {self.name!r} does not exist")
+        if result == "active":
+            raise InvalidTransition(f"job {job_id} is running; it cannot be moved until it finishes")
+        return JobState(result)
+
+    async def pause(self) -> None:
+        """Pause the queue for every worker."""
+        await self.driver.run(conv.set_paused(self.keys, True))
+
+    async def resume(self) -> None:
+        """Resume a paused queue."""
+        await self.driver.run(conv.set_paused(self.keys, False))
+
+
+AsyncHandler = Callable[[AsyncJob], Any]
+
+
+class AsyncWorker:
+    """Runs a queue's jobs with ``handler`` as asyncio tasks (``concurrency`` at once).
+
+    ``handler`` may be ``async def`` (awaited) or a plain function (run in a
+    thread with ``asyncio.to_thread``; it cannot await ``job.progress``, so report
+    progress from async handlers). The other arguments are those of
+    :class:`~queuesim.Worker`. A job whose TTL passes has its task cancelled.
+    """
+
+    def __init__(
+        self,
+        queue: AsyncQueue,
+        handler: AsyncHandler,
+        *,
+        concurrency: int = 1,
+        lease_ms: int = 30_000,
+        stall_interval_ms: int = 5_000,
+        max_stalls: int = 3,
+        poll_interval: float = 1.0,
+        shutdown_timeout: float = 10.0,
+        name: str | None = None,
+    ) -> None:
+        if not callable(handler):
+            raise TypeError(f"handler must be callable, not {type(handler).__name__}")
+        self.settings = WorkerSettings(concurrency, lease_ms, stall_interval_ms, max_stalls, poll_interval,
+                                       shutdown_timeout)
+        self.queue = queue
+        self.handler = handler
+        self.id = name or default_worker_id()
+        self._core = self._new_core()
+        self._wake: asyncio.Event | None = None
+        self._tasks: dict[Run, asyncio.Task[None]] = {}
+
+    def __repr__(self) -> str:
+        return f"<AsyncWorker {self.id} on {self.queue.name} x{self.settings.concurrency}>"
+
+    def _new_core(self) -> Dispatcher:
+        q = self.queue
+        return Dispatcher(q.keys, q.events_maxlen, q.now, self.settings, self.id, q.backoff_strategies)
+
+    @property
+    def stats(self) -> WorkerStats:
+        """What this worker has done in its current (or last) run."""
+        return self._core.stats
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop gracefully (see :meth:`Worker.stop`); call it from the worker's event loop."""
+        self._core.stop(self.settings.shutdown_timeout if timeout is None else timeout)
+        if self._wake is not None:
+            self._wake.set()
+
+    def pause(self) -> None:
+        """Stop claiming new jobs."""
+        self._core.paused = True
+
+    def resume(self) -> None:
+        """Claim jobs again."""
+        self._core.paused = False
+        self._core.work_arrived()
+        if self._wake is not None:
+            self._wake.set()
+
+    async def run(self, burst: bool = False) -> WorkerStats:
+        """Work until :meth:`stop`, or with ``burst=True`` until nothing is left."""
+        self._core = core = self._new_core()
+        self._wake = asyncio.Event()
+        listener = None if burst else asyncio.create_task(self._listen_wake())
+        steps = core.steps(burst)
+        reply: Any = None
+        error: BaseException | None = None
+        try:
+            while True:
+                try:
+                    action = steps.throw(error) if error is not None else steps.send(reply)
+                except StopIteration:
+                    break
+                reply, error = None, None
+                if isinstance(action, Call):
+                    try:
+                        reply = await self.queue.driver.run(action.conversation)
+                    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                        error = exc
+                elif isinstance(action, Start):
+                    self._tasks[action.run] = asyncio.create_task(self._execute(action.run))
+                else:
+                    self._cancel_abandoned()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), action.seconds)
+                    self._wake.clear()
+        finally:
+            if listener is not None:
+                listener.cancel()
+            for task in self._tasks.values():
+                task.cancel()
+        return core.stats
+
+    def _cancel_abandoned(self) -> None:
+        for run, task in list(self._tasks.items()):
+            if run.abandoned and not task.done():
+                task.cancel()
+
+    async def _execute(self, run: Run) -> None:
+        try:
+            job = job_from_claim(self.queue, run.claimed, AsyncJob)
+            if inspect.iscoroutinefunction(self.handler):
+                result = await self.handler(job)  # type: ignore[arg-type]
+            else:  # a plain function must not block the loop: it runs in a thread
+                result = await asyncio.to_thread(self.handler, job)  # type: ignore[arg-type]
+                if inspect.isawaitable(result):
+                    result = await result
+            outcome = result_outcome(run.claimed, result)
+        except asyncio.CancelledError:
+            outcome = fail_outcome(run.claimed, "cancelled", "", self.queue.backoff_strategies)
+        except Exception as exc:
+            outcome = fail_outcome(run.claimed, error_message(exc), traceback.format_exc(),
+                                   self.queue.backoff_strategies)
+        self._tasks.pop(run, None)
+        self._core.finished(run, outcome)
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _listen_wake(self) -> None:
+        while True:
+            if self._core.free_slots() <= 0:
+                await asyncio.sleep(self.settings.poll_interval / 10)
+                continue
+            try:
+                wait = min(self.settings.poll_interval, 0.5)
+                got = await self.queue.client.blpop([self.queue.keys.wake], timeout=wait)
+            except (redis.ConnectionError, redis.TimeoutError):
+                await asyncio.sleep(self.settings.poll_interval)
+                continue
+            if got:
+                self._core.work_arrived()
+                if self._wake is not None:
+                    self._wake.set()
