@@ -19,6 +19,7 @@ __all__ = ["build_parser", "main"]
 #: Modules that add sub-commands, in the order ``queuesim --help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "queuesim.exercises.commands",
+    "queuesim.bench_commands",
 )
 
 

@@ -15,8 +15,12 @@ local queue_name = ARGV[3]
 local ids = {}
 local woke = false
 local first_event = ''
+local count = (#ARGV - 3) / 8
+local next_id = redis.call('INCRBY', KEYS[1], count) - count
+local enqueue_args = {}
 for i = 4, #ARGV, 8 do
-  local id = redis.call('INCR', KEYS[1])
+  next_id = next_id + 1
+  local id = next_id
   local delay = tonumber(ARGV[i + 2])
   local job = {
     id = tostring(id), data = ARGV[i], priority = tonumber(ARGV[i + 1]), delay = delay,
@@ -34,7 +38,12 @@ for i = 4, #ARGV, 8 do
     woke = true
   end
   store_job(KEYS[2], job)
-  local event_id = emit(KEYS[5], maxlen, job, 'enqueue', cjson.encode({queue_name, job.state}))
+  local args = enqueue_args[job.state]
+  if not args then
+    args = cjson.encode({queue_name, job.state})
+    enqueue_args[job.state] = args
+  end
+  local event_id = emit(KEYS[5], maxlen, job, 'enqueue', args)
   if event_id and first_event == '' then first_event = event_id end
   ids[#ids + 1] = job.id
 end

@@ -55,6 +55,7 @@ class Job:
     """
 
     __slots__ = (
+        "_data_json",
         "_token",
         "attempts",
         "created_at",
@@ -99,6 +100,8 @@ class Job:
         #: the stream id of this job's ``enqueue`` event, used to replay events a listener missed
         self.event_id: str | None = None
         self._token: str | None = None
+        #: the data as JSON text, kept from validation so saving does not encode it twice
+        self._data_json: str | None = None
 
     def __repr__(self) -> str:
         state = self.state.value if self.state else "unsaved"

@@ -98,8 +98,12 @@ class Queue:
             TypeError: ``data`` is not JSON data.
             InvalidJobOption: an option is unknown or out of range.
         """
-        encode_json(data, "job data")
-        job = Job(self, data, self._options(options))
+        return self._new_job(data, self._options(options))
+
+    def _new_job(self, data: Any, options: JobOptions) -> Job:
+        text = encode_json(data, "job data")
+        job = Job(self, data, options)
+        job._data_json = text
         return job
 
     def add(self, data: Any = None, **options: Any) -> Job:
@@ -114,10 +118,12 @@ class Queue:
         is written.
         """
         jobs: list[Job] = []
+        shared = self._options(options)  # validated once, reused for items without options of their own
         for item in items:
-            data, own = item if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], dict) else (
-                item, {})
-            jobs.append(self.create(data, **{**options, **own}))
+            if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], dict):
+                jobs.append(self._new_job(item[0], self._options({**options, **item[1]})))
+            else:
+                jobs.append(self._new_job(item, shared))
         if self.test_mode.active and not self.test_mode.process:
             for job in jobs:
                 self.test_mode.record(job)
@@ -153,7 +159,12 @@ class Queue:
     def _store(self, jobs: list[Job]) -> None:
         self._prepare()
         now = self.now()
-        payload = [(encode_json(j.data, "job data"), j.options.fields()) for j in jobs]
+        fields: dict[int, list[Any]] = {}  # options objects are shared in bulk: encode each once
+        payload = [
+            (j._data_json or encode_json(j.data, "job data"), fields.get(id(j.options)) or
+             fields.setdefault(id(j.options), j.options.fields()))
+            for j in jobs
+        ]
         ids, first_event = self.driver.run(conv.enqueue(self.keys, self.events_maxlen, now, payload))
         for job, job_id in zip(jobs, ids, strict=True):
             job.id = job_id
