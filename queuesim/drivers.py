@@ -87,12 +87,14 @@ def _drive(conversation: Conversation[T], execute: Callable[[Step], Any]) -> T:
 
 
 class SyncDriver:
-    """Runs conversations on a synchronous ``redis.Redis`` client (real or fakeredis)."""
+    """Runs conversations on a synchronous ``redis.Redis`` client (real, cluster or fakeredis)."""
 
-    __slots__ = ("client",)
+    __slots__ = ("_loaded", "client")
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
+        #: SHAs this driver has loaded into the server (scripts sent inside pipelines must be there)
+        self._loaded: set[str] = set()
 
     def __repr__(self) -> str:
         return f"<SyncDriver {self.client!r}>"
@@ -119,14 +121,20 @@ class SyncDriver:
         return self.client.execute_command(*call.command())
 
     def _batch(self, batch: Batch) -> list[Any]:
-        for script in {s.script for s in batch.steps if isinstance(s, ScriptCall)}:
-            # EVALSHA inside a pipeline cannot be retried piecemeal: make sure it is there.
-            if not self.client.execute_command("SCRIPT", "EXISTS", script.sha)[0]:
-                self.client.execute_command("SCRIPT", "LOAD", script.source)
+        for call in batch.steps:
+            if isinstance(call, ScriptCall) and call.script.sha not in self._loaded:
+                self.client.execute_command("SCRIPT", "LOAD", call.script.source)
+                self._loaded.add(call.script.sha)
         pipe = self.client.pipeline(transaction=batch.atomic)
         for s in batch.steps:
             pipe.execute_command(*(s.command() if isinstance(s, ScriptCall) else s))
         replies: list[Any] = pipe.execute(raise_on_error=False)
+        for i, reply in enumerate(replies):
+            if isinstance(reply, Exception) and _is_noscript(reply):
+                # The server lost its scripts (SCRIPT FLUSH, restart) since we loaded them:
+                # that step did not run, so run it again on its own.
+                self._loaded.clear()
+                replies[i] = self._script(batch.steps[i])  # type: ignore[arg-type]
         for reply in replies:
             if isinstance(reply, Exception):
                 raise reply
@@ -136,10 +144,11 @@ class SyncDriver:
 class AsyncDriver:
     """Runs conversations on an asyncio client (``redis.asyncio.Redis`` or fakeredis's)."""
 
-    __slots__ = ("client",)
+    __slots__ = ("_loaded", "client")
 
     def __init__(self, client: Any) -> None:
         self.client = client
+        self._loaded: set[str] = set()
 
     def __repr__(self) -> str:
         return f"<AsyncDriver {self.client!r}>"
@@ -161,26 +170,34 @@ class AsyncDriver:
     async def execute(self, step: Step) -> Any:
         """Send one step and return its reply."""
         if isinstance(step, ScriptCall):
-            try:
-                return await self.client.execute_command(*step.command())
-            except redis.exceptions.ResponseError as exc:
-                if not _is_noscript(exc):
-                    raise
-            await self.client.execute_command("SCRIPT", "LOAD", step.script.source)
-            return await self.client.execute_command(*step.command())
+            return await self._script(step)
         if isinstance(step, Batch):
-            for script in {s.script for s in step.steps if isinstance(s, ScriptCall)}:
-                if not (await self.client.execute_command("SCRIPT", "EXISTS", script.sha))[0]:
-                    await self.client.execute_command("SCRIPT", "LOAD", script.source)
+            for call in step.steps:
+                if isinstance(call, ScriptCall) and call.script.sha not in self._loaded:
+                    await self.client.execute_command("SCRIPT", "LOAD", call.script.source)
+                    self._loaded.add(call.script.sha)
             pipe = self.client.pipeline(transaction=step.atomic)
             for s in step.steps:
                 pipe.execute_command(*(s.command() if isinstance(s, ScriptCall) else s))
             replies: list[Any] = await pipe.execute(raise_on_error=False)
+            for i, reply in enumerate(replies):
+                if isinstance(reply, Exception) and _is_noscript(reply):
+                    self._loaded.clear()
+                    replies[i] = await self._script(step.steps[i])  # type: ignore[arg-type]
             for reply in replies:
                 if isinstance(reply, Exception):
                     raise reply
             return replies
         return await self.client.execute_command(*step)
+
+    async def _script(self, call: ScriptCall) -> Any:
+        try:
+            return await self.client.execute_command(*call.command())
+        except redis.exceptions.ResponseError as exc:
+            if not _is_noscript(exc):
+                raise
+        await self.client.execute_command("SCRIPT", "LOAD", call.script.source)
+        return await self.client.execute_command(*call.command())
 
 
 class RecordingDriver(SyncDriver):
