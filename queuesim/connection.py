@@ -34,6 +34,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("queuesim")
+# A library leaves output to the application: without this, Python's last-resort handler
+# would print every retry warning to stderr, next to the lines ``report`` already printed.
+log.addHandler(logging.NullHandler())
 
 #: Printed by exercise 1 when the server answers.
 CONNECTED_MESSAGE = "Redis client connected to the server"
