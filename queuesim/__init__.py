@@ -17,6 +17,16 @@ from queuesim.errors import (
     ReservationError,
     ReservationsBlocked,
 )
+from queuesim.exercises.async_ops import (
+    display_school_value_async,
+    redis_client_async,
+    set_new_school_async,
+)
+from queuesim.exercises.basics import display_school_value, set_new_school
+from queuesim.exercises.client import redis_client
+from queuesim.exercises.hashes import display_hash, set_hash_field
+from queuesim.exercises.pubsub import listen_for_messages, publish_message
+from queuesim.exercises.seed import seed_store
 from queuesim.queue import PRIORITIES, Event, Job, JobOptions, JobState, Queue, TestMode, Worker, WorkerStats
 from queuesim.queue.aio import AsyncJob, AsyncQueue, AsyncWorker
 from queuesim.queue.invariants import check_invariants
@@ -57,10 +67,21 @@ __all__ = [
     "check_invariants",
     "connect",
     "connect_async",
+    "display_hash",
+    "display_school_value",
+    "display_school_value_async",
     "embedded_server",
+    "listen_for_messages",
     "load_script",
     "mask_url",
+    "publish_message",
+    "redis_client",
+    "redis_client_async",
     "redis_url",
     "run",
     "run_async",
+    "seed_store",
+    "set_hash_field",
+    "set_new_school",
+    "set_new_school_async",
 ]

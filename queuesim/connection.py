@@ -34,6 +34,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("queuesim")
+# A library leaves output to the application: without this, Python's last-resort handler
+# would print every retry warning to stderr, next to the lines ``report`` already printed.
+log.addHandler(logging.NullHandler())
 
 #: Printed by exercise 1 when the server answers.
 CONNECTED_MESSAGE = "Redis client connected to the server"
@@ -96,11 +99,11 @@ def mask_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
         return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    netloc = f"{user}:***@{host}"
+    # Rebuild from the raw netloc: parts.port would raise on a malformed port (and the
+    # message about that port must still be printable), and parts.hostname drops IPv6 brackets.
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0]
+    netloc = f"{user}:***@{hostport}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
