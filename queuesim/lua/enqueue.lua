@@ -1,51 +1,51 @@
 --[[
   Save new jobs: give each an id, store its record, index it as inactive or delayed.
+  The caller encodes each record but for the fields only the script knows (id,
+  state, times), so the script only joins strings: no cjson work per job.
   Input:
     KEYS[1] id counter    KEYS[2] jobs (hash)   KEYS[3] inactive (zset)
     KEYS[4] delayed (zset) KEYS[5] events (stream) KEYS[6] wake (list)
     ARGV[1] now (ms)  ARGV[2] events maxlen  ARGV[3] queue name
-    ARGV[4..] per job, 8 values: data (JSON text), priority, delay (ms), max attempts,
-              backoff (JSON text or ''), ttl (ms), remove on complete (0/1), events (0/1)
+    ARGV[4..] per job, 4 values: the record's other fields as JSON object members
+              ('"data":...,"priority":...}', closing brace included), priority,
+              delay (ms), events (0/1)
   Output:
     { the new ids in order, the stream id of the first enqueue event (or '') }
 ]]
 local now = tonumber(ARGV[1])
 local maxlen = ARGV[2]
-local queue_name = ARGV[3]
+local jobs, inactive, delayed, events = KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local ids = {}
 local woke = false
 local first_event = ''
-local count = (#ARGV - 3) / 8
+local count = (#ARGV - 3) / 4
 local next_id = redis.call('INCRBY', KEYS[1], count) - count
-local enqueue_args = {}
-for i = 4, #ARGV, 8 do
+local stamp = '","created_at":' .. ARGV[1] .. ',"updated_at":' .. ARGV[1]
+local enqueue_args = {
+  inactive = cjson.encode({ARGV[3], 'inactive'}), delayed = cjson.encode({ARGV[3], 'delayed'}),
+}
+for i = 4, #ARGV, 4 do
   next_id = next_id + 1
-  local id = next_id
+  local id = string.format('%d', next_id)
   local delay = tonumber(ARGV[i + 2])
-  local job = {
-    id = tostring(id), data = ARGV[i], priority = tonumber(ARGV[i + 1]), delay = delay,
-    attempts = 0, max_attempts = tonumber(ARGV[i + 3]), backoff = ARGV[i + 4],
-    ttl = tonumber(ARGV[i + 5]), remove_on_complete = tonumber(ARGV[i + 6]),
-    events = tonumber(ARGV[i + 7]), created_at = now, updated_at = now,
-    progress = 0, stalls = 0, runs = 0,
-  }
+  local state, extra
   if delay > 0 then
-    job.state = 'delayed'
-    job.promote_at = now + delay
-    redis.call('ZADD', KEYS[4], job.promote_at, job.id)
+    state = 'delayed'
+    extra = ',"promote_at":' .. string.format('%d', now + delay) .. ','
+    redis.call('ZADD', delayed, now + delay, id)
   else
-    make_inactive(KEYS[2], KEYS[3], job, now)
+    state = 'inactive'
+    extra = ','
+    redis.call('ZADD', inactive, inactive_score(ARGV[i + 1], id), id)
     woke = true
   end
-  store_job(KEYS[2], job)
-  local args = enqueue_args[job.state]
-  if not args then
-    args = cjson.encode({queue_name, job.state})
-    enqueue_args[job.state] = args
+  redis.call('HSET', jobs, id, '{"id":"' .. id .. '","state":"' .. state .. stamp .. extra .. ARGV[i])
+  if ARGV[i + 3] == '1' then
+    local event_id = redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'id', id, 'event', 'enqueue',
+                                'args', enqueue_args[state])
+    if first_event == '' then first_event = event_id end
   end
-  local event_id = emit(KEYS[5], maxlen, job, 'enqueue', args)
-  if event_id and first_event == '' then first_event = event_id end
-  ids[#ids + 1] = job.id
+  ids[#ids + 1] = id
 end
 if woke then wake(KEYS[6]) end
 return {ids, first_event}

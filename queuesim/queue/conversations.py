@@ -15,6 +15,7 @@ from typing import Any
 
 from queuesim.drivers import Batch, Conversation
 from queuesim.queue.keys import QueueKeys
+from queuesim.queue.options import record_members
 from queuesim.scripts import load_script
 
 __all__ = [
@@ -107,15 +108,14 @@ def _s(value: Any) -> str:
 def enqueue(
     keys: QueueKeys, events_maxlen: int, now: int, jobs: Sequence[tuple[str, Sequence[Any]]]
 ) -> Conversation[tuple[list[str], str | None]]:
-    """Save new jobs in one script call; ``jobs`` holds (data JSON text, option fields) pairs.
+    """Save new jobs in one script call; ``jobs`` holds (data JSON text, ``JobOptions.fields()``) pairs.
 
     Returns the new ids and the stream id of the first ``enqueue`` event (a
     listener replays a job's events from there).
     """
     args: list[Any] = [now, events_maxlen, keys.name]
     for data, fields in jobs:
-        args.append(data)
-        args.extend(fields)
+        args.extend(record_members(data, fields))
     reply = yield ENQUEUE(
         [keys.id, keys.jobs, keys.inactive, keys.delayed, keys.events, keys.wake], args
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeAlias
@@ -17,6 +17,7 @@ from typing import Any, TypeAlias
 from queuesim.errors import InvalidJobOption
 
 __all__ = [
+    "DEFAULT_OPTIONS",
     "PRIORITIES",
     "Backoff",
     "BackoffFunction",
@@ -24,6 +25,7 @@ __all__ = [
     "backoff_delay",
     "encode_json",
     "normalize_priority",
+    "record_members",
 ]
 
 #: Kue's priority names; lower runs first.
@@ -159,16 +161,33 @@ class JobOptions:
         )
 
     def fields(self) -> list[Any]:
-        """The values ``enqueue.lua`` expects after the job's data."""
-        return [
-            self.priority,
-            self.delay,
-            self.attempts,
-            encode_json(self.backoff, "backoff") if self.backoff else "",
-            self.ttl,
-            int(self.remove_on_complete),
-            int(self.events),
-        ]
+        """What ``enqueue.lua`` expects after a job's record head: [members suffix, priority, delay, events].
+
+        The suffix holds the record's option fields as JSON object members, ending
+        with the closing brace; :func:`record_members` puts the data in front of it.
+        """
+        if self is DEFAULT_OPTIONS:
+            return list(DEFAULT_FIELDS)
+        members = json.dumps(
+            {
+                "priority": self.priority, "delay": self.delay, "attempts": 0, "max_attempts": self.attempts,
+                "backoff": encode_json(self.backoff, "backoff") if self.backoff else "", "ttl": self.ttl,
+                "remove_on_complete": int(self.remove_on_complete), "events": int(self.events),
+                "progress": 0, "stalls": 0, "runs": 0,
+            },
+            separators=(",", ":"),
+        )
+        return ["," + members[1:], self.priority, self.delay, int(self.events)]
+
+
+def record_members(data_json: str, fields: Sequence[Any]) -> list[Any]:
+    """The per-job values ``enqueue.lua`` takes: the record's members with the data first."""
+    return ['"data":' + json.dumps(data_json) + fields[0], *fields[1:]]
+
+
+#: The options of a job created without any: shared, so the common case validates nothing.
+DEFAULT_OPTIONS = JobOptions()
+DEFAULT_FIELDS: tuple[Any, ...] = tuple(JobOptions().fields())  # an equal instance, computed normally
 
 
 def backoff_delay(

@@ -15,7 +15,13 @@ from queuesim.queue import conversations as conv
 from queuesim.queue.events import EventHub
 from queuesim.queue.job import Job, JobState
 from queuesim.queue.keys import QueueKeys
-from queuesim.queue.options import BackoffFunction, JobOptions, encode_json, normalize_priority
+from queuesim.queue.options import (
+    DEFAULT_OPTIONS,
+    BackoffFunction,
+    JobOptions,
+    encode_json,
+    normalize_priority,
+)
 from queuesim.queue.testmode import TestMode
 
 __all__ = ["BULK_CHUNK", "Queue", "parse_state", "wall_clock_ms"]
@@ -133,6 +139,8 @@ class Queue:
         return jobs
 
     def _options(self, options: dict[str, Any]) -> JobOptions:
+        if not options:
+            return DEFAULT_OPTIONS
         backoff = options.get("backoff")
         if callable(backoff) and not isinstance(backoff, bool):
             name = f"{getattr(backoff, '__module__', '?')}.{getattr(backoff, '__qualname__', repr(backoff))}"
