@@ -101,11 +101,17 @@ def _scripts_in(step: Step) -> int:
 class SimDriver:
     """Runs conversations in a SimPy environment against a store, through a network model.
 
+    A driver stands for one client connection: ``WATCH`` state lives on its store
+    client, so give each simulated client that uses ``WATCH`` its own driver (and
+    client). Many SimPy processes may share a driver otherwise; its stats then count
+    all of them.
+
     Args:
         env: the ``simpy.Environment``.
         store: the connection commands are applied on (a sync Redis client, normally
-            ``SimStore.client()``); a fresh :class:`SimStore` on this environment's
-            clock when omitted.
+            ``SimStore.client()``, whose key expiry follows virtual time; any other
+            client works but expires keys by the wall clock); a fresh
+            :class:`SimStore` on this environment's clock when omitted.
         network: the delay model; :meth:`Network.zero` when omitted.
         server: a shared :class:`Server` to model Redis's single thread (queueing and
             service time); ``None`` means commands take no server time.

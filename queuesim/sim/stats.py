@@ -12,7 +12,7 @@ Results are frozen dataclasses with ``to_dict()`` for JSON.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist
@@ -333,9 +333,7 @@ def values_after(times: Sequence[float], values: Sequence[float], warmup: float)
     return [v for t, v in zip(times, values, strict=True) if t >= warmup]
 
 
-def welch_average(
-    series: Sequence[Sequence[float]] | Mapping[int, Sequence[float]], window: int
-) -> list[float]:
+def welch_average(series: Sequence[Sequence[float]], window: int) -> list[float]:
     """Welch's procedure: average the replications period by period, then smooth with a moving window.
 
     Args:
@@ -347,7 +345,7 @@ def welch_average(
         m − w smoothed points. Plot them and pick the warm-up where the curve flattens
         (:func:`settling_index` suggests one).
     """
-    rows = list(series.values()) if isinstance(series, Mapping) else list(series)
+    rows = list(series)
     if not rows:
         raise ValueError("welch_average needs at least one replication")
     m = len(rows[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from queuesim.sim.distributions import Deterministic, Exponential
 from queuesim.sim.driver import DriverStats, SimDriver
 from queuesim.sim.network import Network
 from queuesim.sim.server import Server, step_commands
+from queuesim.sim.store import SimStore
 from queuesim.sim.streams import RandomStreams
 
 ClientFactory = Callable[[], redis.Redis]
@@ -396,3 +398,12 @@ def test_non_blocking_stream_reads_are_allowed() -> None:
     env.process(driver.execute(("XREAD", "COUNT", 1, "STREAMS", "s", "0")))
     env.run()
     assert driver.stats.errors == 0
+
+
+@pytest.mark.parametrize("conv", [naive_incr, atomic_incr, watch_incr], ids=lambda c: c.__name__)
+def test_direct_store_client_gives_the_same_run(conv: Callable[[str], Conversation[int]]) -> None:
+    runs = []
+    for direct in (False, True):
+        factory = partial(SimStore(lambda: 0.0).client, direct=direct)
+        runs.append(flash_crowd(factory, conv, seed=3, own_connection=True))
+    assert runs[0] == runs[1]
