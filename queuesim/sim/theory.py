@@ -181,27 +181,32 @@ def erlang_c(servers: int, load: N) -> N:
     return b / (1 - rho * (1 - b))
 
 
+def _unlimited(model: str, lam: N, mu: N, servers: int, p_wait: N, wq: N) -> QueueMetrics[N]:
+    """An infinite-capacity queue's measures from P(wait) and Wq; the rest by Little's law."""
+    lq = lam * wq
+    return QueueMetrics(
+        model=model,
+        arrival_rate=lam,
+        service_rate=mu,
+        servers=servers,
+        capacity=None,
+        utilization=lam / (servers * mu),
+        p_wait=p_wait,
+        blocking=wq * 0,
+        throughput=lam,
+        mean_wait=wq,
+        mean_queue_length=lq,
+        mean_time_in_system=wq + 1 / mu,
+        mean_number_in_system=lq + lam / mu,
+    )
+
+
 def mm1(arrival_rate: N, service_rate: N) -> QueueMetrics[N]:
     """M/M/1: P(wait) = ρ, Wq = ρ/(μ − λ), Lq = ρ²/(1 − ρ), W = 1/(μ − λ), L = ρ/(1 − ρ)."""
     lam, mu = _rates(arrival_rate, service_rate)
     rho = lam / mu
     _check_stable(rho, "M/M/1")
-    wq = rho / (mu - lam)
-    return QueueMetrics(
-        model="M/M/1",
-        arrival_rate=lam,
-        service_rate=mu,
-        servers=1,
-        capacity=None,
-        utilization=rho,
-        p_wait=rho,
-        blocking=rho * 0,
-        throughput=lam,
-        mean_wait=wq,
-        mean_queue_length=rho * rho / (1 - rho),
-        mean_time_in_system=1 / (mu - lam),
-        mean_number_in_system=rho / (1 - rho),
-    )
+    return _unlimited("M/M/1", lam, mu, 1, rho, rho / (mu - lam))
 
 
 def mmc(arrival_rate: N, service_rate: N, servers: int) -> QueueMetrics[N]:
@@ -212,23 +217,7 @@ def mmc(arrival_rate: N, service_rate: N, servers: int) -> QueueMetrics[N]:
     rho = a / c
     _check_stable(rho, f"M/M/{c}")
     p_wait = erlang_c(c, a)
-    wq = p_wait / (c * mu - lam)
-    lq = lam * wq
-    return QueueMetrics(
-        model=f"M/M/{c}",
-        arrival_rate=lam,
-        service_rate=mu,
-        servers=c,
-        capacity=None,
-        utilization=rho,
-        p_wait=p_wait,
-        blocking=rho * 0,
-        throughput=lam,
-        mean_wait=wq,
-        mean_queue_length=lq,
-        mean_time_in_system=wq + 1 / mu,
-        mean_number_in_system=lq + a,
-    )
+    return _unlimited(f"M/M/{c}", lam, mu, c, p_wait, p_wait / (c * mu - lam))
 
 
 def mmck_probabilities(arrival_rate: N, service_rate: N, servers: int, capacity: int) -> tuple[N, ...]:
@@ -304,22 +293,7 @@ def mg1(arrival_rate: N, service_rate: N, scv: float | Fraction) -> QueueMetrics
     rho = lam / mu
     _check_stable(rho, "M/G/1")
     wq = rho * (1 + cs2) / (2 * mu * (1 - rho))
-    lq = lam * wq
-    return QueueMetrics(
-        model="M/D/1" if cs2 == 0 else "M/G/1",
-        arrival_rate=lam,
-        service_rate=mu,
-        servers=1,
-        capacity=None,
-        utilization=rho,
-        p_wait=rho,
-        blocking=rho * 0,
-        throughput=lam,
-        mean_wait=wq,
-        mean_queue_length=lq,
-        mean_time_in_system=wq + 1 / mu,
-        mean_number_in_system=lq + rho,
-    )
+    return _unlimited("M/D/1" if cs2 == 0 else "M/G/1", lam, mu, 1, rho, wq)
 
 
 def md1(arrival_rate: N, service_rate: N) -> QueueMetrics[N]:
