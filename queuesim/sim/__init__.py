@@ -1,0 +1,99 @@
+"""queuesim.sim: the same conversations in SimPy virtual time, queueing theory, output analysis, plots.
+
+The only package that imports SimPy. ``import queuesim`` does not import it;
+``import queuesim.sim`` does (matplotlib is never imported here: the plot
+functions draw on the ``Axes`` they are given).
+"""
+
+from queuesim.sim.baseline import MinimalResult, simulate_mmc_minimal
+from queuesim.sim.clock import SimClock
+from queuesim.sim.distributions import (
+    DISTRIBUTION_KINDS,
+    Deterministic,
+    Distribution,
+    Exponential,
+    LogNormal,
+    distribution,
+)
+from queuesim.sim.driver import BLOCKING_COMMANDS, DriverStats, SimDriver
+from queuesim.sim.network import Network
+from queuesim.sim.plots import plot_series, plot_sim_vs_theory, plot_warmup
+from queuesim.sim.server import Server, step_commands
+from queuesim.sim.stats import (
+    Summary,
+    TimeAverage,
+    batch_means,
+    paired_difference,
+    percentile,
+    percentiles,
+    replications_needed,
+    settling_index,
+    summarize,
+    t_quantile,
+    time_weighted_mean,
+    values_after,
+    welch_average,
+)
+from queuesim.sim.store import SimStore
+from queuesim.sim.streams import RandomStreams, Stream
+from queuesim.sim.theory import (
+    QueueMetrics,
+    erlang_b,
+    erlang_c,
+    little_gap,
+    littles_law,
+    md1,
+    mg1,
+    mm1,
+    mmc,
+    mmck,
+    mmck_probabilities,
+)
+
+__all__ = [
+    "BLOCKING_COMMANDS",
+    "DISTRIBUTION_KINDS",
+    "Deterministic",
+    "Distribution",
+    "DriverStats",
+    "Exponential",
+    "LogNormal",
+    "MinimalResult",
+    "Network",
+    "QueueMetrics",
+    "RandomStreams",
+    "Server",
+    "SimClock",
+    "SimDriver",
+    "SimStore",
+    "Stream",
+    "Summary",
+    "TimeAverage",
+    "batch_means",
+    "distribution",
+    "erlang_b",
+    "erlang_c",
+    "little_gap",
+    "littles_law",
+    "md1",
+    "mg1",
+    "mm1",
+    "mmc",
+    "mmck",
+    "mmck_probabilities",
+    "paired_difference",
+    "percentile",
+    "percentiles",
+    "plot_series",
+    "plot_sim_vs_theory",
+    "plot_warmup",
+    "replications_needed",
+    "settling_index",
+    "simulate_mmc_minimal",
+    "step_commands",
+    "summarize",
+    "t_quantile",
+    "time_weighted_mean",
+    "values_after",
+    "welch_average",
+]
