@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["plot_series", "plot_sim_vs_theory", "plot_warmup"]
+__all__ = [
+    "plot_series",
+    "plot_sim_vs_theory",
+    "plot_wait_distribution",
+    "plot_warmup",
+]
 
 
 def _nan_for_none(values: Sequence[float | None]) -> list[float]:
@@ -110,5 +115,29 @@ def plot_warmup(
     if warmup is not None:
         ax.axvline(warmup, linestyle="--", color="gray", label=f"warm-up = {warmup:g}")
     _label_axes(ax, xlabel, ylabel, title)
+    ax.legend()
+    return ax
+
+
+def plot_wait_distribution(
+    ax: Axes,
+    waits: Sequence[float],
+    *,
+    theory_mean: float | None = None,
+    bins: int = 40,
+    title: str | None = None,
+) -> Axes:
+    """A histogram of waiting times with the simulated mean and, if given, the analytic mean."""
+    if not waits:
+        raise ValueError("no waits to plot")
+    ax.hist(waits, bins=bins, density=True, alpha=0.6, label="simulated waits")
+    mean = sum(waits) / len(waits)
+    ax.axvline(mean, color="C1", label=f"simulated mean {mean:.3g}")
+    if theory_mean is not None:
+        ax.axvline(theory_mean, color="C2", linestyle="--", label=f"theory {theory_mean:.3g}")
+    ax.set_xlabel("wait in queue")
+    ax.set_ylabel("density")
+    if title:
+        ax.set_title(title)
     ax.legend()
     return ax

@@ -118,6 +118,8 @@ class QueueResult:
     wait_percentiles: dict[str, float]
     round_trips_per_job: float
     theory: QueueMetrics[float] | None
+    #: every measured wait, pooled over the replications (for plots)
+    waits: tuple[float, ...] = field(default=(), repr=False)
 
     def little_gap(self) -> float:
         """Relative gap between L_q and λ_eff·W_q in the output (Little's law; ~0 when consistent)."""
@@ -315,4 +317,5 @@ def simulate_queue(
         wait_percentiles=percentiles(pooled, (50, 90, 99)) if pooled else {},
         round_trips_per_job=math.fsum(r.round_trips_per_job for r in runs) / len(runs),
         theory=theory_for(config),
+        waits=tuple(pooled),
     )
