@@ -18,26 +18,15 @@ from collections.abc import Callable, Generator, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import simpy
-
-from queuesim.queue import conversations as conv
 from queuesim.queue.dispatch import Run, WorkerSettings, result_outcome
-from queuesim.queue.keys import QueueKeys
 from queuesim.queue.options import DEFAULT_FIELDS
 from queuesim.sim._checks import check_count, check_non_negative, check_positive
-from queuesim.sim.clock import SimClock
 from queuesim.sim.distributions import DISTRIBUTION_KINDS, distribution
-from queuesim.sim.driver import SimDriver
-from queuesim.sim.network import Network
 from queuesim.sim.stats import Summary, percentiles, summarize, time_weighted_mean
-from queuesim.sim.store import SimStore
-from queuesim.sim.streams import RandomStreams
+from queuesim.sim.system import QueueSystem, StoreFactory
 from queuesim.sim.theory import QueueMetrics, md1, mg1, mmc, mmck
-from queuesim.sim.workers import SimWorker, WakeBus
 
 __all__ = ["QueueConfig", "QueueReplication", "QueueResult", "run_queue_replication", "simulate_queue", "theory_for"]
-
-QUEUE = "sim"
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,21 +166,16 @@ def theory_for(config: QueueConfig) -> QueueMetrics[float] | None:
 
 
 def run_queue_replication(
-    config: QueueConfig, seed: int, replication: int = 0, *, store: Callable[[Callable[[], float]], Any] | None = None
+    config: QueueConfig, seed: int, replication: int = 0, *, store: StoreFactory | None = None
 ) -> QueueReplication:
     """Simulate one replication of ``config`` and measure it.
 
     Args:
-        store: makes the store from a seconds clock (default: the fakeredis ``SimStore``'s direct client).
+        store: makes the store from a seconds clock (default: :func:`~queuesim.sim.system.default_store`).
     """
-    env = simpy.Environment()
-    clock = SimClock(env)
-    streams = RandomStreams(seed, replication)
+    system = QueueSystem(seed, replication, rtt_ms=config.rtt_ms, store=store)
+    env, streams = system.env, system.streams
     arrivals, service_stream = streams["arrivals"], streams["service"]
-    make_store = store or (lambda c: SimStore(c).client(direct=True))
-    redis_store = make_store(clock.time)
-    network = Network.zero() if config.rtt_ms == 0 else Network.exponential(config.rtt_ms / 1000, streams["network"])
-    keys = QueueKeys(QUEUE)
     service = distribution(config.service, 1.0 / config.service_rate, config.service_cv)
     n = config.jobs
 
@@ -204,7 +188,6 @@ def run_queue_replication(
     busy_levels: list[int] = [0]
     state = {"waiting": 0, "busy": 0, "open": 0, "blocked_after_warmup": 0}
     done = env.event()
-    drivers: list[SimDriver] = []
 
     def record() -> None:
         now = env.now
@@ -230,18 +213,12 @@ def run_queue_replication(
             done.succeed()
         return result_outcome(run.claimed, None)
 
-    bus = WakeBus()
     settings = WorkerSettings(concurrency=config.concurrency, poll_interval=3600.0)
-    for w in range(config.workers):
-        driver = SimDriver(env, redis_store, network=network)
-        drivers.append(driver)
-        SimWorker(env, driver, keys, clock.now_ms, settings, handler, bus=bus, name=f"w{w}").start()
-    producer = SimDriver(env, redis_store, network=network)
-    drivers.append(producer)
+    for _ in range(config.workers):
+        system.add_worker(handler, settings)
 
     def enqueue(i: int) -> Generator[Any, Any, None]:
-        yield from producer.run(conv.enqueue(keys, 1000, clock.now_ms(), [(str(i), DEFAULT_FIELDS)]))
-        bus.notify()
+        yield from system.enqueue([(str(i), DEFAULT_FIELDS)])
 
     def source() -> Generator[Any, Any, None]:
         mean_gap = 1.0 / config.arrival_rate
@@ -278,7 +255,7 @@ def run_queue_replication(
         throughput=served_in_window / window,
         blocking=state["blocked_after_warmup"] / (n - config.warmup),
         mean_time_in_system=math.fsum(finished[i] - arrived[i] for i in measured) / max(1, len(measured)),
-        round_trips_per_job=sum(d.stats.round_trips for d in drivers) / n,
+        round_trips_per_job=system.round_trips() / n,
         waits=tuple(waits),
     )
 
@@ -289,7 +266,7 @@ def simulate_queue(
     seed: int = 1,
     replications: int = 10,
     progress: Callable[[Iterable[int]], Iterable[int]] | None = None,
-    store: Callable[[Callable[[], float]], Any] | None = None,
+    store: StoreFactory | None = None,
 ) -> QueueResult:
     """Run ``replications`` independent replications of ``config`` and summarise them.
 
