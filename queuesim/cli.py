@@ -20,6 +20,7 @@ __all__ = ["build_parser", "main"]
 COMMAND_MODULES: tuple[str, ...] = (
     "queuesim.exercises.commands",
     "queuesim.bench_commands",
+    "queuesim.web.commands",
 )
 
 
