@@ -16,7 +16,6 @@ from queuesim.errors import ConnectionFailed, InvalidURL, ProductNotFound
 from queuesim.stock import MAX_STOCK, PRODUCTS, StockService, StockStrategy, get_item_by_id
 from queuesim.web.clients import ClientKind
 from queuesim.web.serve import DEFAULT_HOST, DEFAULT_PORT
-from queuesim.web.stock_app import serve_stock
 
 __all__ = ["register"]
 
@@ -87,6 +86,8 @@ def _add_serve_stock(services: Any) -> None:
 
 
 def _serve_stock(args: argparse.Namespace) -> int:
+    from queuesim.web.stock_app import serve_stock  # FastAPI loads only when a server runs
+
     try:
         return serve_stock(
             args.host, args.port, args.redis, args.strategy, io=args.io, access_log=args.access_log

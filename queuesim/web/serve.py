@@ -5,10 +5,10 @@ from __future__ import annotations
 import signal
 import threading
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import uvicorn
-from fastapi import FastAPI
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "serve"]
 
@@ -43,6 +43,8 @@ def serve(
     """
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ValueError(f"port must be an int between 0 and 65535, got {port!r}")
+    import uvicorn  # here, so that the command line starts fast when it serves nothing
+
     config = uvicorn.Config(
         app, host=host, port=port, log_level=log_level, access_log=access_log, **uvicorn_options
     )
