@@ -105,13 +105,14 @@ class RedisRunner:
             socket timeout ends it).
     """
 
-    __slots__ = ("_client", "_factory", "_is_async", "_owned", "deadline")
+    __slots__ = ("_client", "_driver", "_factory", "_is_async", "_owned", "deadline")
 
     def __init__(self, source: ClientSource, *, deadline: float = DEFAULT_DEADLINE) -> None:
         if not deadline > 0:
             raise ValueError(f"deadline must be > 0 seconds, got {deadline!r}")
         self.deadline = float(deadline)
         self._client: Any = None
+        self._driver: Any = None
         self._factory: Callable[[], Any] | None = None
         self._is_async = False
         self._owned = False
@@ -128,6 +129,8 @@ class RedisRunner:
 
     def _set(self, client: Any, *, owned: bool) -> Any:
         self._is_async = _is_async(client)
+        # one driver per client: it remembers which scripts it has loaded into the server
+        self._driver = AsyncDriver(client) if self._is_async else SyncDriver(client)
         self._client = client
         self._owned = owned
         return client
@@ -165,11 +168,11 @@ class RedisRunner:
             TimeoutError: Redis did not finish within ``deadline``.
             redis.RedisError: what the client raised (e.g. ``ConnectionError``).
         """
-        client = self._ensure()
+        self._ensure()
+        driver = self._driver
         with anyio.fail_after(self.deadline):
             if self._is_async:
-                return await AsyncDriver(client).run(conversation)
-            driver = SyncDriver(client)
+                return await driver.run(conversation)  # type: ignore[no-any-return]
             return await anyio.to_thread.run_sync(driver.run, conversation, abandon_on_cancel=True)
 
 

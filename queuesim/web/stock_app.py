@@ -53,6 +53,7 @@ __all__ = [
     "ProductStockOut",
     "ReservationConfirmed",
     "create_stock_app",
+    "main",
     "product_json",
     "serve_stock",
 ]
@@ -232,3 +233,8 @@ def serve_stock(
     check_url(redis_url)  # fail on a bad URL now, not at the first request
     app = create_stock_app(lambda: server_client(redis_url, kind, timeout=timeout), strategy)
     return serve(app, host, port, access_log=access_log)
+
+
+def main(url: str | None = None) -> int:
+    """Exercise ``9-stock``: serve the stock service on port 1245 until Ctrl-C or SIGTERM."""
+    return serve_stock(redis_url=url)

@@ -175,3 +175,13 @@ def test_reset_stock_errors(embedded: Any, capsys: pytest.CaptureFixture[str]) -
     assert "no product has id '1abc'" in capsys.readouterr().err
     assert main(["reset", "stock", "--redis", f"redis://127.0.0.1:{free_port()}/0"]) == 1
     assert "no Redis server answered" in capsys.readouterr().err
+
+
+def test_exercise_9_stock_serves_the_stock_app_on_port_1245(monkeypatch: pytest.MonkeyPatch) -> None:
+    import queuesim.web.stock_app
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(queuesim.web.stock_app, "serve", lambda app, host, port, **kw: calls.append(locals()) or 0)
+    assert main(["exercise", "9-stock"]) == 0
+    assert [(c["host"], c["port"]) for c in calls] == [("127.0.0.1", 1245)]
+    assert calls[0]["app"].state.strategy == "atomic"
