@@ -230,9 +230,16 @@ def test_bare_transaction_commands_are_refused(r: redis.Redis) -> None:
         SyncDriver(r).run(conv())
 
 
-def test_watch_needs_a_conversation(r: redis.Redis) -> None:
-    with pytest.raises(ValueError, match="WATCH"):
-        SyncDriver(r).execute(("WATCH", "k"))
+def test_execute_alone_sends_watch_like_any_command(backend: str, r: redis.Redis) -> None:
+    # without run(), the caller owns the connection: fine on a one-connection client
+    client = _one_connection_client(backend, r)
+    driver = SyncDriver(client)
+    assert driver.execute(("WATCH", "k")) is True
+    r.set("k", "changed")
+    with pytest.raises(redis.WatchError):
+        driver.execute(Batch.of([("SET", "k", "mine")], atomic=True))
+    assert r.get("k") == "changed"
+    client.close()
 
 
 def test_pause_is_waited_by_the_driver_and_recorded(r: redis.Redis) -> None:
