@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "queuesim.exercises.commands",
     "queuesim.sim.commands",
     "queuesim.bench_commands",
+    "queuesim.web.commands",
 )
 
 
