@@ -32,6 +32,17 @@ def register(sub: Any) -> None:
     q.add_argument("--no-progress", action="store_true", help="no progress bar")
     q.set_defaults(func=_run_queue)
 
+    race = kinds.add_parser("race", help="a flash sale on the stock service: naive, watch or atomic")
+    race.add_argument("--strategy", choices=["naive", "watch", "atomic"], default="atomic")
+    race.add_argument("--clients", type=int, default=200, metavar="K", help="buyers (default 200)")
+    race.add_argument("--stock", type=int, default=50, metavar="S", help="units on sale (default 50)")
+    race.add_argument("--arrival-rate", type=float, default=1000.0, metavar="L", help="buyers per second")
+    race.add_argument("--rtt-ms", type=float, default=1.0, metavar="T", help="client-Redis round trip (ms)")
+    race.add_argument("--think-ms", type=float, default=0.0, help="client work between read and write (ms)")
+    race.add_argument("--seed", type=int, default=1)
+    race.add_argument("--json", action="store_true", help="print one JSON object")
+    race.set_defaults(func=_run_race)
+
     c = kinds.add_parser("crash", help="workers killed at random: with leases every job completes")
     c.add_argument("--jobs", type=int, default=300, help="jobs queued at time 0 (default 300)")
     c.add_argument("--workers", type=int, default=3, help="worker processes (default 3)")
@@ -184,4 +195,22 @@ def _run_retries(args: argparse.Namespace) -> int:
         f"extra load {r.extra_load:.4f} runs per job (theory {t['extra_load']:.4f})",
         f"time to complete: mean {r.mean_time_to_complete:.3f} s, "
         + ", ".join(f"{k} {v:.3f} s" for k, v in p.items()),
+    ])
+
+
+def _run_race(args: argparse.Namespace) -> int:
+    from queuesim.sim.race_scenario import RaceConfig, simulate_race
+
+    try:
+        config = RaceConfig(args.strategy, args.clients, args.stock, args.arrival_rate, args.rtt_ms, args.think_ms)
+        r = simulate_race(config, seed=args.seed)
+    except ValueError as exc:
+        return _fail(str(exc))
+    return _print_result(r, args.json, [
+        f"race scenario: {config.strategy}, {config.clients} buyers at {config.arrival_rate:g}/s, "
+        f"RTT {config.rtt_ms:g} ms (λ·RTT = {config.load:g}), stock {config.stock}",
+        f"confirmed {r.confirmed}, rejected {r.rejected}, oversold {r.oversold}, final stock {r.final_stock}, "
+        f"WATCH retries {r.retries}",
+        f"invariant sold + remaining = initial: {'holds' if r.invariant_holds else 'BROKEN'}; "
+        f"latency p50 {r.latency_ms.get('p50', 0):.2f} ms, p99 {r.latency_ms.get('p99', 0):.2f} ms",
     ])
