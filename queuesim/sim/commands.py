@@ -12,7 +12,13 @@ __all__ = ["register"]
 
 
 def register(sub: Any) -> None:
-    """Add ``queuesim simulate`` to the command line."""
+    """Add ``queuesim simulate`` and ``queuesim demo`` to the command line."""
+    demo = sub.add_parser("demo", help="the main job: race, queue and crash scenarios, plots and a report")
+    demo.add_argument("--out", default="out", help="folder for the plots and report.md (default out/)")
+    demo.add_argument("--quick", action="store_true", help="a much smaller run")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--no-progress", action="store_true", help="no progress bar")
+    demo.set_defaults(func=_run_demo)
     sim = sub.add_parser("simulate", help="run a scenario in virtual time (SimPy) on the real queue logic")
     kinds = sim.add_subparsers(dest="scenario", metavar="SCENARIO", required=True)
     q = kinds.add_parser("queue", help="jobs through the real queue into c workers, compared with theory")
@@ -214,3 +220,16 @@ def _run_race(args: argparse.Namespace) -> int:
         f"invariant sold + remaining = initial: {'holds' if r.invariant_holds else 'BROKEN'}; "
         f"latency p50 {r.latency_ms.get('p50', 0):.2f} ms, p99 {r.latency_ms.get('p99', 0):.2f} ms",
     ])
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from queuesim.sim.demo import DemoSettings, run_demo
+
+    settings = DemoSettings.quick() if args.quick else DemoSettings()
+    report = run_demo(args.out, settings=replace(settings, seed=args.seed), progress=not args.no_progress)
+    print(report.tables())
+    print()
+    print("wrote " + ", ".join(str(f) for f in report.files))
+    return 0

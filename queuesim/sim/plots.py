@@ -47,8 +47,10 @@ def plot_sim_vs_theory(
     xlabel: str | None = None,
     ylabel: str | None = None,
     title: str | None = None,
+    color: str | None = None,
 ) -> Axes:
-    """Simulated means with CI error bars, and the analytic curve as a line.
+    """Simulated means with CI error bars, and the analytic curve as a line (both in ``color``;
+    default: the next color of the cycle for the points, black for the line).
 
     Args:
         ax: where to draw.
@@ -63,9 +65,9 @@ def plot_sim_vs_theory(
     if theory is not None:
         if len(theory) != len(xs):
             raise ValueError("xs and theory must have the same length")
-        ax.plot(list(xs), _nan_for_none(theory), "-", color="black", linewidth=1.2, label=theory_label)
+        ax.plot(list(xs), _nan_for_none(theory), "-", color=color or "black", linewidth=1.2, label=theory_label)
     yerr = None if sim_ci is None else [0.0 if h is None else float(h) for h in sim_ci]
-    ax.errorbar(list(xs), [float(m) for m in sim_means], yerr=yerr, fmt="o", capsize=3, label=label)
+    ax.errorbar(list(xs), [float(m) for m in sim_means], yerr=yerr, fmt="o", capsize=3, label=label, color=color)
     _label_axes(ax, xlabel, ylabel, title)
     ax.legend()
     return ax
