@@ -99,8 +99,8 @@ class SimWorker:
 
     def poke(self) -> bool:
         """Wake the worker if it is waiting; False if it was not (so the bus tries another)."""
-        if not self.alive or self._wake is None or self._wake.triggered:
-            return False
+        if not self.alive or self._wake is None or self._wake.triggered or self.core.free_slots() <= 0:
+            return False  # not waiting for work (a stale entry of the bus, or busy): try another
         self.core.work_arrived()
         self._wake.succeed()
         return True
