@@ -112,8 +112,8 @@ def run_processor(
     """
     client = connect(url)
     queue = Queue(queue_name, redis=client)
-    worker = Worker(queue, handler, concurrency=concurrency)
     try:
+        worker = Worker(queue, handler, concurrency=concurrency)
         worker.run(burst=burst)
     finally:
         queue.close()

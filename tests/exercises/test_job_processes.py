@@ -79,6 +79,17 @@ def test_processor_on_the_embedded_store_hints_and_stops_on_sigterm(spawn: Spawn
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_waiting_creator_stops_cleanly_on_signals(spawn: Spawn, signum: int, code: int) -> None:
+    creator = spawn("exercise", "6-job_creator")  # embedded store: no processor can reach it
+    creator.wait_line(lambda line: line == "Notification job created: 1")
+    creator.signal(signum)
+    returncode, out, err = creator.finish()
+    assert (returncode, out) == (code, ["Notification job created: 1"]), err
+    assert err.startswith("hint: 6-job_creator is using the embedded store")
+    assert "Traceback" not in err
+
+
 def _stop_when_waiting(proc: Proc) -> tuple[int, list[str], str]:
     """SIGTERM once the process has printed its hint (it is then running), then wait for it."""
     assert proc.popen.stderr is not None
