@@ -229,3 +229,13 @@ def test_a_bad_job_creates_nothing(
         create_notification_jobs(queue, jobs)
     assert sum(queue.counts().values()) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_a_removed_job_ends_the_report_wait(queue: Queue, capsys: pytest.CaptureFixture[str]) -> None:
+    """Someone deleting a job must not leave the creator waiting for it until the timeout."""
+    report = JobReport(event_line)
+    (job,) = create_notification_jobs(queue, JOBS[:1], report=report)
+    job.remove()
+    report.print_in_order([job], timeout=10)
+    assert report.finished(job)
+    assert capsys.readouterr().out == "Notification job created: 1\n"
