@@ -25,6 +25,13 @@ from queuesim.exercises.async_ops import (
 from queuesim.exercises.basics import display_school_value, set_new_school
 from queuesim.exercises.client import redis_client
 from queuesim.exercises.hashes import display_hash, set_hash_field
+from queuesim.exercises.job_creation import create_push_notifications_jobs
+from queuesim.exercises.notifications import create_notification_job, process_notification, send_notification
+from queuesim.exercises.notifications_progress import (
+    create_notification_jobs,
+    process_notification_with_progress,
+    send_notification_with_progress,
+)
 from queuesim.exercises.pubsub import listen_for_messages, publish_message
 from queuesim.exercises.seed import seed_store
 from queuesim.queue import PRIORITIES, Event, Job, JobOptions, JobState, Queue, TestMode, Worker, WorkerStats
@@ -87,6 +94,9 @@ __all__ = [
     "check_invariants",
     "connect",
     "connect_async",
+    "create_notification_job",
+    "create_notification_jobs",
+    "create_push_notifications_jobs",
     "display_hash",
     "display_school_value",
     "display_school_value_async",
@@ -97,6 +107,8 @@ __all__ = [
     "listen_for_messages",
     "load_script",
     "mask_url",
+    "process_notification",
+    "process_notification_with_progress",
     "publish_message",
     "redis_client",
     "redis_client_async",
@@ -106,6 +118,8 @@ __all__ = [
     "run",
     "run_async",
     "seed_store",
+    "send_notification",
+    "send_notification_with_progress",
     "set_hash_field",
     "set_new_school",
     "set_new_school_async",

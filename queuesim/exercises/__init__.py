@@ -6,7 +6,9 @@ imported on first use, so ``from queuesim.exercises import EXERCISES`` stays
 light. Adding an exercise is one :class:`Exercise` line in ``_REGISTRY``.
 
 An entry function takes the Redis URL chosen on the command line (``None``:
-``REDIS_URL``, else the embedded store) and returns the exit code.
+``REDIS_URL``, else the embedded store), plus the command-line options the
+exercise declares in :attr:`Exercise.options` as keyword arguments, and
+returns the exit code.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from dataclasses import dataclass
 
 __all__ = ["EXERCISES", "EntryPoint", "Exercise", "get_exercise"]
 
-#: What an exercise's entry function looks like: ``entry(url) -> exit code``.
-EntryPoint = Callable[[str | None], int]
+#: What an exercise's entry function looks like: ``entry(url, **options) -> exit code``.
+EntryPoint = Callable[..., int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,9 @@ class Exercise:
     target: str
     #: True when the exercise only makes sense with a second process on the same server.
     cross_process: bool = False
+    #: The ``queuesim exercise`` options the entry function takes as keyword arguments
+    #: (``"timeout"`` for the job creators, ``"burst"`` for the processors).
+    options: tuple[str, ...] = ()
 
     def load(self) -> EntryPoint:
         """Import and return the entry function."""
@@ -67,6 +72,39 @@ _REGISTRY: tuple[Exercise, ...] = (
         "publish four messages on 'holberton school channel', 100-400 ms apart",
         "queuesim.exercises.pubsub:publisher_main",
         cross_process=True,
+    ),
+    Exercise(
+        "6-job_creator",
+        "queue one push notification job, print its id, then whether it completed",
+        "queuesim.exercises.notifications:creator_main",
+        cross_process=True,
+        options=("timeout",),
+    ),
+    Exercise(
+        "6-job_processor",
+        "send the notifications of push_notification_code jobs, until Ctrl-C",
+        "queuesim.exercises.notifications:processor_main",
+        cross_process=True,
+        options=("burst",),
+    ),
+    Exercise(
+        "7-job_creator",
+        "queue 11 notification jobs, print their progress, failures and completions",
+        "queuesim.exercises.notifications_progress:creator_main",
+        cross_process=True,
+        options=("timeout",),
+    ),
+    Exercise(
+        "7-job_processor",
+        "run push_notification_code_2 jobs two at a time, failing blacklisted numbers",
+        "queuesim.exercises.notifications_progress:processor_main",
+        cross_process=True,
+        options=("burst",),
+    ),
+    Exercise(
+        "8-job-main",
+        "create_push_notifications_jobs: queue one job on push_notification_code_3",
+        "queuesim.exercises.job_creation:main",
     ),
     Exercise(
         "9-stock",

@@ -12,6 +12,7 @@ import redis.exceptions
 from queuesim.connection import connect, mask_url, redis_url
 from queuesim.errors import QueuesimError
 from queuesim.exercises import EXERCISES, Exercise, store
+from queuesim.exercises.jobs import DEFAULT_TIMEOUT
 from queuesim.exercises.seed import seed_store
 from queuesim.exercises.stopping import Terminated, sigterm_raises
 from queuesim.exercises.tour import run_tour
@@ -37,6 +38,20 @@ def register(sub: Any) -> None:
     )
     p.add_argument("name", nargs="?", help="the exercise, e.g. 1-redis_op (see --list)")
     p.add_argument("--list", action="store_true", help="list the exercises with a one-line summary")
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help=f"job creators: give up (exit code 1) if the jobs are not finished after this long "
+        f"(default {DEFAULT_TIMEOUT:g}; 0 waits forever)",
+    )
+    p.add_argument(
+        "--burst",
+        action="store_true",
+        default=None,
+        help="job processors: exit once the queue is empty instead of waiting for more jobs",
+    )
     p.set_defaults(func=_exercise)
 
     s = sub.add_parser(
@@ -44,7 +59,7 @@ def register(sub: Any) -> None:
     )
     s.set_defaults(func=_seed)
 
-    t = sub.add_parser("tour", parents=[redis_option], help="run exercises 1-5 in order, in one process")
+    t = sub.add_parser("tour", parents=[redis_option], help="run the exercises in order, in one process")
     t.set_defaults(func=_tour)
 
     st = sub.add_parser(
@@ -69,6 +84,17 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port must be from 0 to 65535, got {port}")
     return port
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a number of seconds, 0 or more."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not seconds >= 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"seconds must be a finite number >= 0, got {text}")
+    return seconds
 
 
 def _guarded(func: Callable[[], int]) -> int:
@@ -108,13 +134,24 @@ def _exercise(args: argparse.Namespace) -> int:
         known = ", ".join(EXERCISES)
         print(f"queuesim exercise: no exercise named {args.name!r}; known: {known}", file=sys.stderr)
         return 2
-    return _guarded(lambda: _run_exercise(exercise, args.redis))
+    options = {name: getattr(args, name) for name in _EXERCISE_OPTIONS if getattr(args, name) is not None}
+    refused = sorted(set(options) - set(exercise.options))
+    if refused:
+        print(f"queuesim exercise: {exercise.name} does not take --{refused[0]}", file=sys.stderr)
+        return 2
+    if options.get("timeout") == 0:
+        options["timeout"] = None  # 0 waits forever
+    return _guarded(lambda: _run_exercise(exercise, args.redis, options))
 
 
-def _run_exercise(exercise: Exercise, url: str | None) -> int:
+#: Options of ``queuesim exercise`` that only some exercises take (see ``Exercise.options``).
+_EXERCISE_OPTIONS = ("timeout", "burst")
+
+
+def _run_exercise(exercise: Exercise, url: str | None, options: dict[str, Any]) -> int:
     if exercise.cross_process and redis_url(url) is None:
         print(embedded_hint(exercise), file=sys.stderr)
-    return exercise.load()(url)
+    return exercise.load()(url, **options)
 
 
 def _seed(args: argparse.Namespace) -> int:

@@ -178,9 +178,11 @@ class EventHub:
     def close(self, timeout: float = 2.0) -> None:
         """Stop the listener thread."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        thread, self._thread = self._thread, None
+        # is_alive() is False for a thread whose start() was interrupted (Ctrl-C, SIGTERM):
+        # join() would raise, and a thread that does start sees _stop set and returns at once
+        if thread is not None and thread.is_alive():
+            thread.join(timeout)
 
     # ------------------------------------------------------------------ reading without callbacks
     def history(self, job_id: str | None = None, count: int = 1000) -> list[Event]:

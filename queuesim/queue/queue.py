@@ -136,6 +136,9 @@ class Queue:
             return jobs
         for start in range(0, len(jobs), BULK_CHUNK):
             self._store(jobs[start:start + BULK_CHUNK])
+        if self.test_mode.active:  # processing test mode: saved for real, and recorded as save() does
+            for job in jobs:
+                self.test_mode.record(job)
         return jobs
 
     def _options(self, options: dict[str, Any]) -> JobOptions:

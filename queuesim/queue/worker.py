@@ -120,6 +120,9 @@ class Worker:
         self._closing = threading.Event()
         self._tasks: stdqueue.SimpleQueue[Run | None] = stdqueue.SimpleQueue()
         self._running = False
+        #: the signal (SIGINT or SIGTERM) that stopped the current or last :meth:`run`, if one did;
+        #: a command line uses it to pick its exit code after the graceful stop
+        self.stop_signal: signal.Signals | None = None
 
     def __repr__(self) -> str:
         return f"<Worker {self.id} on {self.queue.name} x{self.settings.concurrency}>"
@@ -168,6 +171,7 @@ class Worker:
         if self._running:
             raise RuntimeError("this worker is already running")
         self._running = True
+        self.stop_signal = None
         paused = self._core.paused
         self._core = self._new_core()
         self._core.paused = paused
@@ -266,6 +270,7 @@ class Worker:
         previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
 
         def on_signal(signum: int, frame: FrameType | None) -> None:
+            self.stop_signal = signal.Signals(signum)
             if self._core.stop_at is None:
                 log.info("worker %s: %s, finishing running jobs", self.id, signal.Signals(signum).name)
                 self.stop()

@@ -12,6 +12,8 @@ import redis
 from queuesim.cli import main
 from queuesim.exercises.pubsub import CHANNEL, KILL_SERVER
 
+from .test_notifications_progress import RUN_BOTH_OUTPUT
+
 LIST_OUTPUT = """\
 0-redis_client       connect to Redis and say whether it worked
 1-redis_op           SET and GET a school's value
@@ -19,6 +21,11 @@ LIST_OUTPUT = """\
 4-redis_advanced_op  store schools in a hash with HSET, read it back with HGETALL
 5-subscriber         print messages on 'holberton school channel' until KILL_SERVER
 5-publisher          publish four messages on 'holberton school channel', 100-400 ms apart
+6-job_creator        queue one push notification job, print its id, then whether it completed
+6-job_processor      send the notifications of push_notification_code jobs, until Ctrl-C
+7-job_creator        queue 11 notification jobs, print their progress, failures and completions
+7-job_processor      run push_notification_code_2 jobs two at a time, failing blacklisted numbers
+8-job-main           create_push_notifications_jobs: queue one job on push_notification_code_3
 9-stock              serve 'In stock?' on port 1245: list products, reserve them without overselling
 """
 
@@ -55,6 +62,22 @@ Holberton Student #2 starts course
 About to send KILL_SERVER
 KILL_SERVER
 About to send Holberton Student #3 starts course
+== 6-job_creator + 6-job_processor: the processor runs the job, then the creator reports ==
+Notification job created: 1
+Sending notification to 4153518780, with message: This is the code to verify your account
+Notification job completed
+== 7-job_creator + 7-job_processor: 11 jobs two at a time; the processor's lines, then the creator's ==
+""" + RUN_BOTH_OUTPUT + """\
+== 8-job-main: create_push_notifications_jobs: queue one job on push_notification_code_3 ==
+Notification job created: 1
+== test mode (exercise 11): the same function records two jobs and writes nothing to Redis ==
+Notification job created: 1
+Notification job created: 2
+recorded in test mode: job 1 of push_notification_code_3 \
+{'phoneNumber': '4153518780', 'message': 'This is the code 1234 to verify your account'}
+recorded in test mode: job 2 of push_notification_code_3 \
+{'phoneNumber': '4153518781', 'message': 'This is the code 4562 to verify your account'}
+jobs of push_notification_code_3 in Redis: 1
 """
 
 

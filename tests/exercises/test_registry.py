@@ -16,6 +16,11 @@ ORIGINAL_NAMES = [
     "4-redis_advanced_op",
     "5-subscriber",
     "5-publisher",
+    "6-job_creator",
+    "6-job_processor",
+    "7-job_creator",
+    "7-job_processor",
+    "8-job-main",
 ]
 
 
@@ -33,8 +38,20 @@ def test_each_entry_loads_and_has_a_one_line_summary(name: str) -> None:
     assert callable(exercise.load())
 
 
-def test_only_pubsub_needs_two_processes() -> None:
-    assert {e.name for e in EXERCISES.values() if e.cross_process} == {"5-subscriber", "5-publisher"}
+def test_pubsub_and_job_exercises_need_two_processes() -> None:
+    assert {e.name for e in EXERCISES.values() if e.cross_process} == {
+        "5-subscriber", "5-publisher", "6-job_creator", "6-job_processor", "7-job_creator", "7-job_processor"
+    }
+
+
+def test_job_creators_take_a_timeout_and_processors_burst() -> None:
+    options = {e.name: e.options for e in EXERCISES.values() if e.options}
+    assert options == {
+        "6-job_creator": ("timeout",),
+        "6-job_processor": ("burst",),
+        "7-job_creator": ("timeout",),
+        "7-job_processor": ("burst",),
+    }
 
 
 def test_unknown_name_lists_the_known_ones() -> None:

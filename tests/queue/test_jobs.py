@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -220,3 +221,16 @@ def test_noeviction_server_gives_no_warning(queue: Queue, caplog: pytest.LogCapt
     with caplog.at_level("WARNING", logger="queuesim.queue"):
         queue.add(1)
     assert not [r for r in caplog.records if "maxmemory" in r.message]
+
+
+def test_close_after_an_interrupted_listener_start(queue: Queue) -> None:
+    """A signal can interrupt Thread.start() in on(); closing the queue afterwards must not raise."""
+    job = queue.add(1)
+    job.on("complete", lambda result: None)
+    queue.close()
+    queue.events._thread = threading.Thread(target=lambda: None)  # as left by an interrupted start()
+    queue.close()
+    assert queue.events._thread is None
+    job.on("complete", lambda result: None)  # listening again starts a new listener
+    assert "listening" in repr(queue.events)
+    queue.close()

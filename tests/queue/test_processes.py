@@ -90,7 +90,7 @@ def test_sigterm_lets_the_running_job_finish(shared_store: tuple[str, redis.Redi
     client.set("release", "1")
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
-    assert "stopped 1" in out
+    assert "stopped 1 SIGTERM" in out  # worker.stop_signal says which signal stopped it
     assert queue.get_job(job.id or "").state is JobState.COMPLETE
 
 

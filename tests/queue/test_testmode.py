@@ -55,6 +55,14 @@ def test_process_mode_saves_for_real(queue: Queue) -> None:
     assert queue.get_job(job.id or "").result == "ran"
 
 
+def test_process_mode_records_bulk_saves_too(queue: Queue) -> None:
+    with queue.test_mode(process=True) as mode:
+        jobs = queue.create_bulk([1, 2])
+        assert mode.jobs == jobs
+        assert [j.id for j in jobs] == ["1", "2"]  # ids from Redis: the jobs are really saved
+    assert queue.counts()["inactive"] == 2
+
+
 def test_repr(queue: Queue) -> None:
     assert repr(queue.test_mode) == "<TestMode off, 0 jobs>"
     queue.test_mode.enter()

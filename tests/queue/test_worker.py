@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import threading
 import time
 from collections import Counter
@@ -228,6 +230,39 @@ def test_graceful_stop_lets_running_jobs_finish(queue: Queue) -> None:
     assert not t.is_alive()
     assert queue.get_job(job.id or "").state is JobState.COMPLETE
     assert queue.get_job(2).state is JobState.INACTIVE  # not started after the stop
+
+
+def test_stop_signal_says_which_signal_stopped_the_run(queue: Queue) -> None:
+    """A signal in the main thread stops the run gracefully and is remembered; stop() leaves it None."""
+    started, release = threading.Event(), threading.Event()
+    job = queue.add(1)
+
+    def handler(job: Job) -> str:
+        started.set()
+        release.wait(10)
+        return "done"
+
+    def send_sigterm_when_started() -> None:
+        assert started.wait(10)
+        os.kill(os.getpid(), signal.SIGTERM)
+        wait_for(lambda: w.stop_signal is not None)
+        release.set()
+
+    w = Worker(queue, handler)
+    sender = threading.Thread(target=send_sigterm_when_started, daemon=True)
+    sender.start()
+    before = signal.getsignal(signal.SIGTERM)
+    w.run(handle_signals=True)  # returns after the graceful stop, the running job finished
+    sender.join(10)
+    assert w.stop_signal is signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) is before  # the handler was restored
+    assert queue.get_job(job.id or "").state is JobState.COMPLETE
+
+    t = run_in_thread(w)
+    w.stop()
+    t.join(10)
+    assert not t.is_alive()
+    assert w.stop_signal is None  # reset by each run; stop() is not a signal
 
 
 def test_stop_timeout_gives_running_jobs_back(queue: Queue) -> None:

@@ -4,7 +4,8 @@ usage: python worker_proc.py URL QUEUE MODE
 MODE: "events"  -- handler reports progress 50% and returns {"ok": id}
       "record"  -- handler RPUSHes its job id to the list "executions", then works ~5 ms
       "block"   -- handler RPUSHes to "started" and waits until key "release" exists
-Prints "ready" once the worker is about to run; exits 0 after a graceful stop.
+Prints "ready" once the worker is about to run, "stopped <completed> <signal name or None>" after a
+graceful stop, then exits 0.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def main() -> int:
                     shutdown_timeout=5, poll_interval=0.2)
     print("ready", flush=True)
     worker.run()
-    print("stopped", worker.stats.completed, flush=True)
+    print("stopped", worker.stats.completed, worker.stop_signal and worker.stop_signal.name, flush=True)
     return 0
 
 
