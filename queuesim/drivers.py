@@ -225,8 +225,8 @@ class SyncDriver:
         except redis.exceptions.ResponseError as exc:
             if not _is_noscript(exc):
                 raise
-        target.execute_command("SCRIPT", "LOAD", call.script.source)
-        return target.execute_command(*call.command())
+        # Not cached on the server (a restart, SCRIPT FLUSH): EVAL sends the source and caches it again.
+        return target.execute_command("EVAL", call.script.source, len(call.keys), *call.keys, *call.args)
 
     def _load(self, batch: Batch, target: Any) -> None:
         for call in batch.steps:
@@ -330,8 +330,7 @@ class AsyncDriver:
         except redis.exceptions.ResponseError as exc:
             if not _is_noscript(exc):
                 raise
-        await target.execute_command("SCRIPT", "LOAD", call.script.source)
-        return await target.execute_command(*call.command())
+        return await target.execute_command("EVAL", call.script.source, len(call.keys), *call.keys, *call.args)
 
     async def _load(self, batch: Batch, target: Any) -> None:
         for call in batch.steps:

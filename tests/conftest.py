@@ -47,8 +47,7 @@ def redis_factory(backend: str) -> Iterator[ClientFactory]:
             return client
 
         first = make()
-        first.flushdb()
-        first.script_flush()
+        first.flushdb()  # not SCRIPT FLUSH: scripts are server-wide, other databases' users need theirs
     yield make
     if backend == "real":
         clients[0].flushdb()

@@ -12,7 +12,7 @@ import contextlib
 import inspect
 import traceback
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Unpack
 
 import redis
 
@@ -21,10 +21,10 @@ from queuesim.errors import InvalidTransition, JobNotFound
 from queuesim.queue import conversations as conv
 from queuesim.queue.dispatch import (
     Call,
-    Dispatcher,
     Run,
     Start,
-    WorkerSettings,
+    WorkerOptions,
+    WorkerShell,
     WorkerStats,
     error_message,
     fail_outcome,
@@ -35,7 +35,7 @@ from queuesim.queue.keys import QueueKeys
 from queuesim.queue.options import BackoffFunction, JobOptions, encode_json, normalize_priority
 from queuesim.queue.queue import BULK_CHUNK, _job_id, parse_state, wall_clock_ms
 from queuesim.queue.testmode import TestMode
-from queuesim.queue.worker import default_worker_id, job_from_claim
+from queuesim.queue.worker import job_from_claim
 
 __all__ = ["AsyncJob", "AsyncQueue", "AsyncWorker"]
 
@@ -209,7 +209,7 @@ class AsyncQueue:
 AsyncHandler = Callable[[AsyncJob], Any]
 
 
-class AsyncWorker:
+class AsyncWorker(WorkerShell):
     """Runs a queue's jobs with ``handler`` as asyncio tasks (``concurrency`` at once).
 
     ``handler`` may be ``async def`` (awaited) or a plain function (run in a
@@ -218,56 +218,13 @@ class AsyncWorker:
     :class:`~queuesim.Worker`. A job whose TTL passes has its task cancelled.
     """
 
-    def __init__(
-        self,
-        queue: AsyncQueue,
-        handler: AsyncHandler,
-        *,
-        concurrency: int = 1,
-        lease_ms: int = 30_000,
-        stall_interval_ms: int = 5_000,
-        max_stalls: int = 3,
-        poll_interval: float = 1.0,
-        shutdown_timeout: float = 10.0,
-        name: str | None = None,
-    ) -> None:
-        if not callable(handler):
-            raise TypeError(f"handler must be callable, not {type(handler).__name__}")
-        self.settings = WorkerSettings(concurrency, lease_ms, stall_interval_ms, max_stalls, poll_interval,
-                                       shutdown_timeout)
-        self.queue = queue
-        self.handler = handler
-        self.id = name or default_worker_id()
-        self._core = self._new_core()
+    def __init__(self, queue: AsyncQueue, handler: AsyncHandler, **settings: Unpack[WorkerOptions]) -> None:
+        super().__init__(queue, handler, **settings)
         self._wake: asyncio.Event | None = None
         self._tasks: dict[Run, asyncio.Task[None]] = {}
 
-    def __repr__(self) -> str:
-        return f"<AsyncWorker {self.id} on {self.queue.name} x{self.settings.concurrency}>"
-
-    def _new_core(self) -> Dispatcher:
-        q = self.queue
-        return Dispatcher(q.keys, q.events_maxlen, q.now, self.settings, self.id, q.backoff_strategies)
-
-    @property
-    def stats(self) -> WorkerStats:
-        """What this worker has done in its current (or last) run."""
-        return self._core.stats
-
-    def stop(self, timeout: float | None = None) -> None:
-        """Stop gracefully (see :meth:`Worker.stop`); call it from the worker's event loop."""
-        self._core.stop(self.settings.shutdown_timeout if timeout is None else timeout)
-        if self._wake is not None:
-            self._wake.set()
-
-    def pause(self) -> None:
-        """Stop claiming new jobs."""
-        self._core.paused = True
-
-    def resume(self) -> None:
-        """Claim jobs again."""
-        self._core.paused = False
-        self._core.work_arrived()
+    def _notify(self) -> None:
+        # call from the worker's event loop (asyncio events are not thread-safe)
         if self._wake is not None:
             self._wake.set()
 
@@ -314,9 +271,9 @@ class AsyncWorker:
         try:
             job = job_from_claim(self.queue, run.claimed, AsyncJob)
             if inspect.iscoroutinefunction(self.handler):
-                result = await self.handler(job)  # type: ignore[arg-type]
+                result = await self.handler(job)
             else:  # a plain function must not block the loop: it runs in a thread
-                result = await asyncio.to_thread(self.handler, job)  # type: ignore[arg-type]
+                result = await asyncio.to_thread(self.handler, job)
                 if inspect.isawaitable(result):
                     result = await result
             outcome = result_outcome(run.claimed, result)

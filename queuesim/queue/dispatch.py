@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
+import uuid
 from collections import deque
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypedDict
 
 import redis
 
@@ -38,8 +41,11 @@ __all__ = [
     "Run",
     "Start",
     "Wait",
+    "WorkerOptions",
     "WorkerSettings",
+    "WorkerShell",
     "WorkerStats",
+    "default_worker_id",
     "error_message",
     "fail_outcome",
     "result_outcome",
@@ -320,3 +326,99 @@ class Dispatcher:
         if self.stop_at is not None:
             deadlines.append(self.stop_at)
         return max(0.0, (min(deadlines) - now) / 1000)
+
+
+class WorkerOptions(TypedDict, total=False):
+    """The keyword arguments every worker takes (see :class:`WorkerShell`)."""
+
+    concurrency: int
+    lease_ms: int
+    stall_interval_ms: int
+    max_stalls: int
+    poll_interval: float
+    shutdown_timeout: float
+    name: str | None
+
+
+class WorkerShell:
+    """What the thread and asyncio workers share: arguments, the dispatcher, and the controls.
+
+    Subclasses carry out the dispatcher's actions and implement :meth:`_notify`
+    (wake their waiting loop).
+
+    Args:
+        queue: the queue to work on (``Queue`` or ``AsyncQueue``).
+        handler: the job handler.
+        concurrency: how many jobs run at once.
+        lease_ms: how long a claimed job stays ours without renewal; renewed every third of it.
+        stall_interval_ms: how often (shared by all workers) expired leases are looked for.
+        max_stalls: how many lost leases a job survives before it is failed.
+        poll_interval: seconds between checks when idle (an idle worker wakes at once on new work).
+        shutdown_timeout: seconds :meth:`stop` waits for running jobs before requeueing them.
+        name: the worker's id in lease tokens; default host:pid:random.
+    """
+
+    def __init__(
+        self,
+        queue: Any,
+        handler: Callable[..., Any],
+        *,
+        concurrency: int = 1,
+        lease_ms: int = 30_000,
+        stall_interval_ms: int = 5_000,
+        max_stalls: int = 3,
+        poll_interval: float = 1.0,
+        shutdown_timeout: float = 10.0,
+        name: str | None = None,
+    ) -> None:
+        if not callable(handler):
+            raise TypeError(f"handler must be callable, not {type(handler).__name__}")
+        self.settings = WorkerSettings(concurrency, lease_ms, stall_interval_ms, max_stalls, poll_interval,
+                                       shutdown_timeout)
+        self.queue = queue
+        self.handler = handler
+        self.id = name or default_worker_id()
+        self._core = self._new_core()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id} on {self.queue.name} x{self.settings.concurrency}>"
+
+    def _new_core(self) -> Dispatcher:
+        q = self.queue
+        return Dispatcher(q.keys, q.events_maxlen, q.now, self.settings, self.id, q.backoff_strategies)
+
+    def _notify(self) -> None:
+        """Wake the worker's loop if it is waiting."""
+        raise NotImplementedError
+
+    @property
+    def stats(self) -> WorkerStats:
+        """What this worker has done in its current (or last) run."""
+        return self._core.stats
+
+    @property
+    def running(self) -> int:
+        """How many jobs are running now."""
+        return len(self._core.runs)
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop gracefully: claim nothing more, let running jobs finish for up to ``timeout`` s
+        (default ``shutdown_timeout``), then give the rest back to ``inactive``."""
+        self._core.stop(self.settings.shutdown_timeout if timeout is None else timeout)
+        self._notify()
+
+    def pause(self) -> None:
+        """Stop claiming new jobs (running ones go on); :meth:`resume` undoes it."""
+        self._core.paused = True
+        self._notify()
+
+    def resume(self) -> None:
+        """Claim jobs again after :meth:`pause`."""
+        self._core.paused = False
+        self._core.work_arrived()
+        self._notify()
+
+
+def default_worker_id() -> str:
+    """host:pid:random, unique enough to tell workers apart in lease tokens."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

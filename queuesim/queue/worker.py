@@ -18,16 +18,13 @@ import asyncio
 import inspect
 import json
 import logging
-import os
 import queue as stdqueue
 import signal
-import socket
 import threading
 import traceback
-import uuid
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import Any, Unpack
 
 import redis
 
@@ -37,7 +34,8 @@ from queuesim.queue.dispatch import (
     Dispatcher,
     Run,
     Start,
-    WorkerSettings,
+    WorkerOptions,
+    WorkerShell,
     WorkerStats,
     error_message,
     fail_outcome,
@@ -47,17 +45,12 @@ from queuesim.queue.job import Job, JobState
 from queuesim.queue.options import JobOptions
 from queuesim.queue.queue import Queue
 
-__all__ = ["Handler", "Worker", "default_worker_id", "job_from_claim"]
+__all__ = ["Handler", "Worker", "job_from_claim"]
 
 log = logging.getLogger("queuesim.worker")
 
 #: A job handler: takes the job, returns a JSON result (or an awaitable of one), raises to fail.
 Handler = Callable[[Job], Any]
-
-
-def default_worker_id() -> str:
-    """host:pid:random, unique enough to tell workers apart in lease tokens."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def job_from_claim(queue: Any, claimed: ClaimedJob, job_class: type[Job] = Job) -> Job:
@@ -77,7 +70,7 @@ def job_from_claim(queue: Any, claimed: ClaimedJob, job_class: type[Job] = Job) 
     return job
 
 
-class Worker:
+class Worker(WorkerShell):
     """Runs a queue's jobs with ``handler`` on ``concurrency`` threads.
 
     Args:
@@ -94,69 +87,17 @@ class Worker:
         name: the worker's id in lease tokens; default host:pid:random.
     """
 
-    def __init__(
-        self,
-        queue: Queue,
-        handler: Handler,
-        *,
-        concurrency: int = 1,
-        lease_ms: int = 30_000,
-        stall_interval_ms: int = 5_000,
-        max_stalls: int = 3,
-        poll_interval: float = 1.0,
-        shutdown_timeout: float = 10.0,
-        name: str | None = None,
-    ) -> None:
-        if not callable(handler):
-            raise TypeError(f"handler must be callable, not {type(handler).__name__}")
-        self.settings = WorkerSettings(concurrency, lease_ms, stall_interval_ms, max_stalls, poll_interval,
-                                       shutdown_timeout)
-        self.queue = queue
-        self.handler = handler
-        self.id = name or default_worker_id()
-        self._core = self._new_core()
+    def __init__(self, queue: Queue, handler: Handler, **settings: Unpack[WorkerOptions]) -> None:
+        super().__init__(queue, handler, **settings)
         self._wake = threading.Event()
         self._want_work = threading.Event()
         self._closing = threading.Event()
         self._tasks: stdqueue.SimpleQueue[Run | None] = stdqueue.SimpleQueue()
         self._running = False
-        #: the signal (SIGINT or SIGTERM) that stopped the current or last :meth:`run`, if one did;
-        #: a command line uses it to pick its exit code after the graceful stop
+        #: the signal that stopped the last run (SIGINT or SIGTERM), or None
         self.stop_signal: signal.Signals | None = None
 
-    def __repr__(self) -> str:
-        return f"<Worker {self.id} on {self.queue.name} x{self.settings.concurrency}>"
-
-    def _new_core(self) -> Dispatcher:
-        q = self.queue
-        return Dispatcher(q.keys, q.events_maxlen, q.now, self.settings, self.id, q.backoff_strategies)
-
-    @property
-    def stats(self) -> WorkerStats:
-        """What this worker has done in its current (or last) run."""
-        return self._core.stats
-
-    @property
-    def running(self) -> int:
-        """How many jobs are running now."""
-        return len(self._core.runs)
-
-    # ------------------------------------------------------------------ control (thread-safe)
-    def stop(self, timeout: float | None = None) -> None:
-        """Stop gracefully: claim nothing more, let running jobs finish for up to ``timeout`` s
-        (default ``shutdown_timeout``), then give the rest back to ``inactive``."""
-        self._core.stop(self.settings.shutdown_timeout if timeout is None else timeout)
-        self._wake.set()
-
-    def pause(self) -> None:
-        """Stop claiming new jobs (running ones go on); :meth:`resume` undoes it."""
-        self._core.paused = True
-        self._wake.set()
-
-    def resume(self) -> None:
-        """Claim jobs again after :meth:`pause`."""
-        self._core.paused = False
-        self._core.work_arrived()
+    def _notify(self) -> None:
         self._wake.set()
 
     # ------------------------------------------------------------------ the loop
