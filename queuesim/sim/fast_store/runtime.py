@@ -12,6 +12,9 @@ integer arithmetic beyond 2^53 and SHA1.
 from __future__ import annotations
 
 import hashlib
+import importlib
+import os
+import sys
 from importlib import resources
 from typing import Any
 
@@ -36,13 +39,41 @@ _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 
 
-def lua_runtime_class() -> Any:
-    """lupa's LuaJIT 2.1 runtime class, else Lua 5.1's (the Lua dialect Redis runs)."""
+def _import_luajit() -> Any:
+    """lupa's LuaJIT module, loaded so that it binds to its own Lua C API.
+
+    fakeredis imports ``lupa.lua51`` with ``RTLD_GLOBAL``, which puts PUC Lua 5.1's
+    ``lua_*`` symbols in the process's global scope; a LuaJIT module loaded after that
+    would call some of them (its ``luaL_openlibs`` opens 5.1's libraries, without
+    ``jit``: the JIT compiler stays off). ``RTLD_DEEPBIND`` makes the module look up
+    its own symbols first.
+    """
+    name = "lupa.luajit21"
+    if name in sys.modules:
+        return sys.modules[name]
+    flags = sys.getdlopenflags()
+    sys.setdlopenflags(flags | getattr(os, "RTLD_DEEPBIND", 0))
     try:
-        from lupa import luajit21 as lua
+        return importlib.import_module(name)
+    finally:
+        sys.setdlopenflags(flags)
+
+
+def lua_runtime_class() -> Any:
+    """lupa's LuaJIT 2.1 runtime class, else Lua 5.1's (the Lua dialect Redis runs).
+
+    LuaJIT is used only if a runtime made from it really is LuaJIT with its JIT on
+    (see :func:`_import_luajit`).
+    """
+    try:
+        luajit = _import_luajit()
     except ImportError:  # pragma: no cover - depends on the lupa build
-        from lupa import lua51 as lua
-    return lua.LuaRuntime
+        luajit = None
+    if luajit is not None and luajit.LuaRuntime().eval("type(jit) == 'table' and jit.status()"):
+        return luajit.LuaRuntime
+    from lupa import lua51  # pragma: no cover - only when LuaJIT is missing or was loaded unsafely
+
+    return lua51.LuaRuntime  # pragma: no cover
 
 
 def _int64_ok(text: str) -> bool:
