@@ -11,14 +11,15 @@ connection: ``WATCH`` and ``MULTI`` state lives on it. :class:`FastPipeline` is 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from collections.abc import Callable
 from typing import Any
 
 import redis
+from redis._parsers.encoders import Encoder
 from redis.client import EMPTY_RESPONSE, NEVER_DECODE, CaseInsensitiveDict, Pipeline
-from redis.connection import Encoder
 from redis.exceptions import ExecAbortError, ResponseError, WatchError
 
 from queuesim.sim.fast_store.replies import decode, encode_args, to_bytes
@@ -51,15 +52,17 @@ class FastStore:
     Args:
         clock: returns the current time in seconds (e.g. ``SimClock(env).time``); key
             expiry and stream ids ``*`` follow it. The wall clock when omitted.
+        jit: run LuaJIT's trace compiler (off by default: its interpreter is faster on
+            this workload; ``bench/sim_driver.py --jit`` compares).
     """
 
     __slots__ = ("_ids", "clock", "lua")
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time, *, jit: bool = False) -> None:
         if not callable(clock):
             raise TypeError(f"clock must be a callable returning seconds, got {clock!r}")
         self.clock = clock
-        self.lua = LuaStore()
+        self.lua = LuaStore(jit=jit)
         self._ids = itertools.count(1)
 
     def __repr__(self) -> str:
@@ -140,10 +143,7 @@ class FastClient(redis.Redis):
     def execute_command(self, *args: Any, **options: Any) -> Any:
         """Run one command in the store; the reply as redis-py returns it."""
         name = args[0]
-        if type(name) is not str or " " in name:
-            words = encode_args(_split_name(args))
-        else:
-            words = encode_args(args)
+        words = encode_args(_split_name(args) if type(name) is not str or " " in name else args)
         res = self._serve(self._id, self._clock(), *words)
         if type(res) is tuple:
             res = decode(res)
@@ -166,7 +166,8 @@ class FastClient(redis.Redis):
             callback = self._callback_cache[name]
         except KeyError:
             callbacks = self.response_callbacks
-            callback = self._callback_cache[name] = callbacks[name] if name in callbacks else None
+            known = isinstance(name, str) and name in callbacks
+            callback = self._callback_cache[name] = callbacks[name] if known else None
         if callback is None:
             return res
         return callback(res, **options)
@@ -189,25 +190,24 @@ class FastPipeline(Pipeline):
 
     def __init__(self, client: FastClient, transaction: bool) -> None:
         super().__init__(None, client.response_callbacks, transaction, None)  # type: ignore[arg-type]
-        self.client = client
+        self.owner = client
         self.store = client.store
         self.conn_id: int | None = None
+        self._atomic = transaction
 
     def __repr__(self) -> str:
-        return f"<FastPipeline of {self.client!r}>"
+        return f"<FastPipeline of {self.owner!r}>"
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # at interpreter shutdown the store may be gone
             self.reset()
-        except Exception:  # noqa: S110 - interpreter shutdown
-            pass
 
     def _connection(self) -> int:
         if self.conn_id is None:
             self.conn_id = self.store.new_connection_id()
         return self.conn_id
 
-    def reset(self) -> None:
+    def reset(self) -> None:  # type: ignore[override]
         """Back to an empty, unwatched pipeline (UNWATCH sent if needed); its connection goes away."""
         self.command_stack = []
         self.scripts = set()
@@ -229,7 +229,7 @@ class FastPipeline(Pipeline):
             self.watching = False
         elif name == "WATCH":
             self.watching = True
-        return self.client._callback(name, res, options)
+        return self.owner._callback(name, res, options)
 
     def execute(self, raise_on_error: bool = True) -> list[Any]:
         """Run the queued commands (as one MULTI/EXEC transaction when ``transaction`` or after ``multi()``)."""
@@ -237,7 +237,7 @@ class FastPipeline(Pipeline):
         if not stack and not self.watching:
             return []
         try:
-            if self.transaction or self.explicit_transaction:
+            if self._atomic or self.explicit_transaction:
                 return self._transaction(stack, raise_on_error)
             return self._pipeline(stack, raise_on_error)
         finally:
@@ -257,7 +257,7 @@ class FastPipeline(Pipeline):
             reply = replies[position]
             position += 1
             if isinstance(reply, ResponseError):
-                self.annotate_exception(reply, i + 1, args)
+                Pipeline.annotate_exception(self, reply, i + 1, args)
                 errors.append((i, reply))
         response = replies[-1]
         if isinstance(response, ExecAbortError):
@@ -274,11 +274,11 @@ class FastPipeline(Pipeline):
         if len(response) != len(commands):
             raise ResponseError("Wrong number of response items from pipeline execution")
         if raise_on_error:
-            self.raise_first_error(commands, response)
+            Pipeline.raise_first_error(self, commands, response)
         data = []
         for r, (args, options) in zip(response, commands, strict=True):
             if not isinstance(r, Exception):
-                r = self.client._callback(args[0], r, options)
+                r = self.owner._callback(args[0], r, options)
             data.append(r)
         return data
 
@@ -287,14 +287,14 @@ class FastPipeline(Pipeline):
         responses: list[Any] = []
         for (args, options), reply in zip(commands, replies, strict=True):
             if isinstance(reply, ResponseError):
-                responses.append(options[EMPTY_RESPONSE] if EMPTY_RESPONSE in options else reply)
+                responses.append(options.get(EMPTY_RESPONSE, reply))
                 continue
             name = args[0]
             if name in self.UNWATCH_COMMANDS:
                 self.watching = False
             elif name == "WATCH":
                 self.watching = True
-            responses.append(self.client._callback(name, reply, options))
+            responses.append(self.owner._callback(name, reply, options))
         if raise_on_error:
-            self.raise_first_error(commands, responses)
+            Pipeline.raise_first_error(self, commands, responses)
         return responses

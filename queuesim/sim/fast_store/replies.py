@@ -17,12 +17,9 @@ from redis.exceptions import DataError, ResponseError
 
 __all__ = ["decode", "encode_args", "error_from", "to_bytes"]
 
-_parse_error = BaseParser.parse_error
-
-
 def error_from(text: str) -> ResponseError:
     """The exception redis-py raises for an error reply ``text`` (``"ERR ..."``, ``"NOSCRIPT ..."``)."""
-    error: ResponseError = _parse_error(text)
+    error: ResponseError = BaseParser.parse_error(text)
     return error
 
 

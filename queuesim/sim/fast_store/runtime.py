@@ -103,6 +103,9 @@ end
 class LuaStore:
     """One Lua state holding a keyspace; :meth:`serve` runs commands in it.
 
+    Args:
+        jit: turn LuaJIT's trace compiler on (off by default: slower here, see below).
+
     ``serve(conn_id, now, *args)`` runs one command; ``serve_many(conn_id, now, count,
     argc1, *args1, argc2, *args2, ...)`` several in a row; ``close(conn_id)`` forgets a
     connection's WATCH and MULTI state. Replies come back as described in ``core.lua``
@@ -111,11 +114,15 @@ class LuaStore:
 
     __slots__ = ("close", "lua", "serve", "serve_many", "state")
 
-    def __init__(self) -> None:
+    def __init__(self, *, jit: bool = False) -> None:
         runtime = lua_runtime_class()(
             encoding="utf-8", register_eval=False, register_builtins=False, unpack_returned_tuples=True
         )
         self.lua = runtime
+        if not jit:
+            # Measured: on this workload (short, branchy script runs entered from C) LuaJIT's
+            # interpreter is 2-4x faster than with its trace compiler on (bench/sim_driver.py).
+            runtime.execute("if jit then jit.off() end")
         host = runtime.table_from({"int64_ok": _int64_ok, "add_int64": _add_int64, "sha1": _sha1})
         loader = runtime.eval(_LOADER)
         folder = resources.files("queuesim.sim.fast_store").joinpath("lua")

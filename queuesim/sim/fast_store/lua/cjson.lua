@@ -25,61 +25,77 @@ for i = 0, 31 do
   if escapes[c] == nil then escapes[c] = format('\\u%04x', i) end
 end
 
-local function encode_string(s)
-  if find(s, '[%c"\\/]') then s = gsub(s, '[%c"\\/]', escapes) end
-  return '"' .. s .. '"'
+-- short strings (object keys, states, ids) recur: their escaped text is remembered
+local escaped, nescaped = {}, 0
+
+-- a string's JSON text goes into buf as pieces: '"', the escaped text, '"' (no intermediate strings)
+local function put_string(s, buf, k)
+  local e = escaped[s]
+  if e == nil then
+    e = s
+    if find(s, '[%c"\\/]') then e = gsub(s, '[%c"\\/]', escapes) end
+    if #s <= 40 then
+      if nescaped >= 4096 then escaped, nescaped = {}, 0 end
+      escaped[s] = e
+      nescaped = nescaped + 1
+    end
+  end
+  buf[k + 1] = '"'
+  buf[k + 2] = e
+  buf[k + 3] = '"'
+  return k + 3
 end
 
+-- lua-cjson formats numbers with "%.14g", which is what tostring does too
 local function encode_number(x)
   if x ~= x or x == huge or x == -huge then error('Cannot serialise number: must not be NaN or Inf', 0) end
-  if x == floor(x) and x > -1e14 and x < 1e14 then
-    if x == 0 and 1 / x < 0 then return '-0' end
-    return format('%d', x)
-  end
-  return format('%.14g', x)
+  return tostring(x)
 end
 
 local encode_value
 
+local function encode_array(t, max, buf, k, depth)
+  k = k + 1; buf[k] = '['
+  for i = 1, max do
+    if i > 1 then k = k + 1; buf[k] = ',' end
+    k = encode_value(t[i], buf, k, depth)
+  end
+  k = k + 1; buf[k] = ']'
+  return k
+end
+
 local function encode_table(t, buf, k, depth)
   if depth > 1000 then error('Cannot serialise, excessive nesting (1001)', 0) end
-  local max, items = 0, 0
-  for key in pairs(t) do
-    if type(key) == 'number' and key >= 1 and key == floor(key) then
-      if key > max then max = key end
-      items = items + 1
-    else
-      max = -1
-      break
-    end
-  end
-  if max > 0 and max > items * 2 and max > 10 then
-    error('Cannot serialise table: excessively sparse array', 0)
-  end
-  if max > 0 then
-    k = k + 1; buf[k] = '['
-    for i = 1, max do
-      if i > 1 then k = k + 1; buf[k] = ',' end
-      k = encode_value(t[i], buf, k, depth)
-    end
-    k = k + 1; buf[k] = ']'
-    return k
-  end
+  -- encode as an object while checking the keys; a table whose keys all are positive
+  -- integers turns out to be an array, and is encoded again as one
+  local start = k
+  local max, items, array = 0, 0, true
   k = k + 1; buf[k] = '{'
-  local first = true
   for key, v in pairs(t) do
-    if not first then k = k + 1; buf[k] = ',' end
-    first = false
+    if items > 0 then k = k + 1; buf[k] = ',' end
+    items = items + 1
     local tk = type(key)
     if tk == 'string' then
-      k = k + 1; buf[k] = encode_string(key)
+      array = false
+      k = put_string(key, buf, k)
     elseif tk == 'number' then
+      if array then
+        if key >= 1 and key == floor(key) then
+          if key > max then max = key end
+        else
+          array = false
+        end
+      end
       k = k + 1; buf[k] = '"' .. encode_number(key) .. '"'
     else
       error('Cannot serialise table: table key must be a number or string', 0)
     end
     k = k + 1; buf[k] = ':'
     k = encode_value(v, buf, k, depth)
+  end
+  if array and max > 0 then
+    if max > items * 2 and max > 10 then error('Cannot serialise table: excessively sparse array', 0) end
+    return encode_array(t, max, buf, start, depth)
   end
   k = k + 1; buf[k] = '}'
   return k
@@ -88,7 +104,7 @@ end
 encode_value = function(v, buf, k, depth)
   local tv = type(v)
   if tv == 'string' then
-    k = k + 1; buf[k] = encode_string(v)
+    return put_string(v, buf, k)
   elseif tv == 'number' then
     k = k + 1; buf[k] = encode_number(v)
   elseif tv == 'table' then
@@ -107,7 +123,6 @@ function cjson.encode(...)
   if select('#', ...) ~= 1 then error('bad argument #1 to \'encode\' (expected 1 argument)', 0) end
   local v = ...
   local tv = type(v)
-  if tv == 'string' then return encode_string(v) end
   if tv == 'number' then return encode_number(v) end
   local buf = {}
   local k = encode_value(v, buf, 0, 0)
@@ -115,13 +130,19 @@ function cjson.encode(...)
 end
 
 -- ------------------------------------------------------------------ decode
-local function decode_error(what, s, pos)
+-- Written for few C calls per member (one find and one sub per string or number), which is what
+-- costs in LuaJIT's interpreter and in Lua 5.1.
+local function decode_error(what, pos)
   error(format('Expected %s but found invalid token at character %d', what, pos), 0)
 end
 
-local function skip(s, pos)
-  local _, e = find(s, '^[ \t\n\r]*', pos)
-  return e + 1
+local function skipws(s, pos)
+  local b = byte(s, pos)
+  if b == 32 or b == 9 or b == 10 or b == 13 then
+    local _, e = find(s, '^[ \t\n\r]*', pos)
+    return e + 1
+  end
+  return pos
 end
 
 local unescape = {[34] = '"', [92] = '\\', [47] = '/', [98] = '\b', [102] = '\f', [110] = '\n', [114] = '\r',
@@ -134,10 +155,13 @@ local function utf8(cp)
   return char(0xF0 + floor(cp / 262144), 0x80 + floor(cp / 4096) % 64, 0x80 + floor(cp / 64) % 64, 0x80 + cp % 64)
 end
 
-local function decode_string(s, pos)   -- pos: the opening quote
+local function unterminated(s) error('Expected value but found unexpected end of string at character ' .. (#s + 1), 0) end
+
+-- the string whose opening quote is at pos; returns it and the position after the closing quote
+local function decode_string(s, pos)
   local i = pos + 1
   local e = find(s, '["\\]', i)
-  if e == nil then error('Expected value but found unexpected end of string at character ' .. (#s + 1), 0) end
+  if e == nil then unterminated(s) end
   if byte(s, e) == 34 then return sub(s, i, e - 1), e + 1 end
   local parts, np = {}, 0
   while true do
@@ -145,8 +169,9 @@ local function decode_string(s, pos)   -- pos: the opening quote
     if byte(s, e) == 34 then return concat(parts), e + 1 end
     local c = byte(s, e + 1)
     if c == 117 then
-      local cp = tonumber(sub(s, e + 2, e + 5), 16)
-      if cp == nil or #sub(s, e + 2, e + 5) ~= 4 then decode_error('value', s, e) end
+      local hex = sub(s, e + 2, e + 5)
+      local cp = #hex == 4 and find(hex, '^%x%x%x%x$') and tonumber(hex, 16)
+      if not cp then decode_error('value', e) end
       i = e + 6
       if cp >= 0xD800 and cp <= 0xDBFF and sub(s, i, i + 1) == '\\u' then
         local lo = tonumber(sub(s, i + 2, i + 5), 16)
@@ -158,52 +183,90 @@ local function decode_string(s, pos)   -- pos: the opening quote
       np = np + 1; parts[np] = utf8(cp)
     else
       local r = unescape[c]
-      if r == nil then decode_error('value', s, e) end
+      if r == nil then decode_error('value', e) end
       np = np + 1; parts[np] = r
       i = e + 2
     end
     e = find(s, '["\\]', i)
-    if e == nil then error('Expected value but found unexpected end of string at character ' .. (#s + 1), 0) end
+    if e == nil then unterminated(s) end
   end
 end
 
 local decode_value
 
+local function decode_number(s, pos)
+  local e = find(s, '[^%d%.eE+-]', pos) or (#s + 1)
+  local v = tonumber(sub(s, pos, e - 1))
+  if v == nil then decode_error('value', pos) end
+  return v, e
+end
+
 local function decode_array(s, pos, depth)
   local t, n = {}, 0
-  pos = skip(s, pos + 1)
+  pos = skipws(s, pos + 1)
   if byte(s, pos) == 93 then return t, pos + 1 end
   while true do
     local v
     v, pos = decode_value(s, pos, depth)
     n = n + 1; t[n] = v
-    pos = skip(s, pos)
+    pos = skipws(s, pos)
     local c = byte(s, pos)
     if c == 93 then return t, pos + 1 end
-    if c ~= 44 then decode_error('comma or array end', s, pos) end
-    pos = skip(s, pos + 1)
+    if c ~= 44 then decode_error('comma or array end', pos) end
+    pos = skipws(s, pos + 1)
   end
 end
 
 local function decode_object(s, pos, depth)
   local t = {}
-  pos = skip(s, pos + 1)
-  if byte(s, pos) == 125 then return t, pos + 1 end
+  pos = skipws(s, pos + 1)
+  local c = byte(s, pos)
+  if c == 125 then return t, pos + 1 end
   while true do
-    if byte(s, pos) ~= 34 then decode_error('object key string', s, pos) end
-    local key
-    key, pos = decode_string(s, pos)
-    pos = skip(s, pos)
-    if byte(s, pos) ~= 58 then decode_error('colon', s, pos) end
-    pos = skip(s, pos + 1)
-    local v
-    v, pos = decode_value(s, pos, depth)
-    t[key] = v
-    pos = skip(s, pos)
-    local c = byte(s, pos)
+    if c ~= 34 then decode_error('object key string', pos) end
+    -- the common member, "key":value with no escapes or spaces around the colon, takes one find
+    local _, e, key = find(s, '^"([^"\\]*)":', pos)
+    if e then
+      pos = e + 1
+    else
+      key, pos = decode_string(s, pos)
+      if byte(s, pos) ~= 58 then
+        pos = skipws(s, pos)
+        if byte(s, pos) ~= 58 then decode_error('colon', pos) end
+      end
+      pos = pos + 1
+    end
+    c = byte(s, pos)
+    if c == 34 then
+      local _, e2, v = find(s, '^"([^"\\]*)"', pos)
+      if e2 then
+        t[key] = v
+        pos = e2 + 1
+      else
+        t[key], pos = decode_string(s, pos)
+      end
+    elseif c == 45 or (c ~= nil and c >= 48 and c <= 57) then
+      local _, e2, v = find(s, '^(-?%d+%.?%d*[eE]?[-+]?%d*)', pos)
+      local num = v and tonumber(v)
+      if num == nil then decode_error('value', pos) end
+      t[key] = num
+      pos = e2 + 1
+    else
+      t[key], pos = decode_value(s, skipws(s, pos), depth)
+    end
+    c = byte(s, pos)
+    if c ~= 44 and c ~= 125 then
+      pos = skipws(s, pos)
+      c = byte(s, pos)
+    end
     if c == 125 then return t, pos + 1 end
-    if c ~= 44 then decode_error('comma or object end', s, pos) end
-    pos = skip(s, pos + 1)
+    if c ~= 44 then decode_error('comma or object end', pos) end
+    pos = pos + 1
+    c = byte(s, pos)
+    if c ~= 34 then
+      pos = skipws(s, pos)
+      c = byte(s, pos)
+    end
   end
 end
 
@@ -218,26 +281,19 @@ decode_value = function(s, pos, depth)
     if depth >= 1000 then error('Found too many nested data structures (1001) at character ' .. pos, 0) end
     return decode_array(s, pos, depth + 1)
   end
-  if c == 45 or (c ~= nil and c >= 48 and c <= 57) then
-    local _, e = find(s, '^-?%d+%.?%d*[eE]?[-+]?%d*', pos)
-    local v = tonumber(sub(s, pos, e))
-    if v == nil then decode_error('value', s, pos) end
-    return v, e + 1
-  end
-  if sub(s, pos, pos + 3) == 'true' then return true, pos + 4 end
-  if sub(s, pos, pos + 4) == 'false' then return false, pos + 5 end
-  if sub(s, pos, pos + 3) == 'null' then return null, pos + 4 end
+  if c == 45 or (c ~= nil and c >= 48 and c <= 57) then return decode_number(s, pos) end
+  if c == 116 and sub(s, pos, pos + 3) == 'true' then return true, pos + 4 end
+  if c == 102 and sub(s, pos, pos + 4) == 'false' then return false, pos + 5 end
+  if c == 110 and sub(s, pos, pos + 3) == 'null' then return null, pos + 4 end
   if c == nil then error('Expected value but found T_END at character ' .. pos, 0) end
-  decode_error('value', s, pos)
+  decode_error('value', pos)
 end
 
 function cjson.decode(s)
   if type(s) == 'number' then s = tostring(s) end
   if type(s) ~= 'string' then error("bad argument #1 to 'decode' (string expected, got " .. type(s) .. ')', 0) end
-  local pos = skip(s, 1)
-  local v
-  v, pos = decode_value(s, pos, 0)
-  pos = skip(s, pos)
+  local v, pos = decode_value(s, skipws(s, 1), 0)
+  pos = skipws(s, pos)
   if pos <= #s then error('Expected the end but found invalid token at character ' .. pos, 0) end
   return v
 end
