@@ -128,7 +128,7 @@ def dump(client: redis.Redis) -> dict[str, Any]:
             content = [fields for _id, fields in client.xrange(key, "-", "+")]
         else:  # pragma: no cover - a type this harness does not know
             raise AssertionError(f"unexpected type {kind!r} at {key!r}")
-        out[key] = (kind, content, client.ttl(key) > 0)
+        out[key] = (kind, content, client.pttl(key) > 0)
     return out
 
 

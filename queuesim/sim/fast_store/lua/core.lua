@@ -158,14 +158,13 @@ local function parse_float(s)
   local e = byte(s, len)
   if e == 32 or (e >= 9 and e <= 13) then return nil end
   local v = tonumber(s)
-  if v == nil then
+  if v == nil or v == huge or v == -huge then
     local l = lower(s)
     if l == 'inf' or l == '+inf' or l == 'infinity' or l == '+infinity' then return huge end
     if l == '-inf' or l == '-infinity' then return -huge end
-    return nil
+    return nil   -- not a number, or an overflow (strtod's ERANGE)
   end
   if v ~= v then return nil end
-  if v == huge or v == -huge then return nil end      -- overflow (ERANGE)
   if v == 0 and find(sub(s, 1, (find(s, '[eE]') or len + 1) - 1), '[1-9]') then return nil end  -- underflow
   return v
 end
