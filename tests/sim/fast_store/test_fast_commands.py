@@ -213,8 +213,10 @@ SCRIPT_REPLIES: list[tuple[str, Any]] = [
      " redis.call('ZRANGE', 'z', 0, -1, 'WITHSCORES'), redis.call('ZSCORE', 'z', 'm'), redis.call('TYPE', 'h'),"
      " redis.call('ZPOPMIN', 'z', 1), redis.call('SMEMBERS', 'nos'), redis.call('INCRBY', 'c', 5)}",
      [1, ["a", "1"], 1, ["m", "1.5"], "1.5", "hash", ["m", "1.5"], [], 5]),
-    ("redis.call('HSET', 'h', 'a', 1) local ok = redis.pcall('INCR', 'h') return {type(ok), ok.err ~= nil}", ["table", 1]),
-    ("redis.call('HSET', 'h', 'a', 1) local ok, e = pcall(redis.call, 'INCR', 'h') return {tostring(ok), type(e)}", ["false", "string"]),
+    ("redis.call('HSET', 'h', 'a', 1) local ok = redis.pcall('INCR', 'h') return {type(ok), ok.err ~= nil}",
+     ["table", 1]),
+    ("redis.call('HSET', 'h', 'a', 1) local ok, e = pcall(redis.call, 'INCR', 'h') return {tostring(ok), type(e)}",
+     ["false", "string"]),
     ("redis.call('HSET', 'h', 'a', 1) return redis.call('INCR', 'h')", ERROR),
     ("return redis.call('NOSUCH')", ERROR),
     ("return redis.call('GET')", ERROR),
