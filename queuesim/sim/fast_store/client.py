@@ -28,6 +28,8 @@ from queuesim.sim.fast_store.runtime import LuaStore
 __all__ = ["FastClient", "FastPipeline", "FastStore"]
 
 _CALLBACKS: CaseInsensitiveDict | None = None
+#: Longer argument lists go to Lua in a table (Lua's C stack takes about 8000 values).
+_MAX_ARGS = 4000
 
 
 def _default_callbacks() -> CaseInsensitiveDict:
@@ -82,9 +84,15 @@ class FastStore:
         """A fresh connection id (WATCH and MULTI state are kept per id)."""
         return next(self._ids)
 
+    def serve(self, conn_id: int, words: tuple[Any, ...]) -> Any:
+        """Run encoded command words; the store's reply tokens."""
+        if len(words) > _MAX_ARGS:  # too many for Lua's C stack: hand them over in a table
+            return self.lua.serve_table(conn_id, self.clock(), self.lua.lua.table_from(words), len(words))
+        return self.lua.serve(conn_id, self.clock(), *words)
+
     def run(self, conn_id: int, args: tuple[Any, ...]) -> Any:
         """One command's raw reply on connection ``conn_id`` (an error reply comes back as an exception instance)."""
-        res = self.lua.serve(conn_id, self.clock(), *encode_args(_split_name(args)))
+        res = self.serve(conn_id, encode_args(_split_name(args)))
         if type(res) is tuple:
             return decode(res)
         return None if res is False else res
@@ -96,7 +104,11 @@ class FastStore:
             words = encode_args(_split_name(args))
             flat.append(len(words))
             flat.extend(words)
-        res = self.lua.serve_many(conn_id, self.clock(), len(commands), *flat)
+        if len(flat) > _MAX_ARGS:
+            table = self.lua.lua.table_from(flat)
+            res = self.lua.serve_many_table(conn_id, self.clock(), len(commands), table)
+        else:
+            res = self.lua.serve_many(conn_id, self.clock(), len(commands), *flat)
         replies: list[Any] = decode(res) if type(res) is tuple else []
         return replies
 
@@ -144,7 +156,10 @@ class FastClient(redis.Redis):
         """Run one command in the store; the reply as redis-py returns it."""
         name = args[0]
         words = encode_args(_split_name(args) if type(name) is not str or " " in name else args)
-        res = self._serve(self._id, self._clock(), *words)
+        if len(words) > _MAX_ARGS:
+            res = self.store.serve(self._id, words)
+        else:
+            res = self._serve(self._id, self._clock(), *words)
         if type(res) is tuple:
             res = decode(res)
             if isinstance(res, ResponseError):

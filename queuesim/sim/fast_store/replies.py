@@ -76,6 +76,8 @@ def _item(tokens: Any, i: int) -> tuple[Any, int]:
             return members, i
         if n == -6:
             return float(tokens[i + 2]), i + 3
+        if n == -7:
+            return int(tokens[i + 2]), i + 3
         if n == -1:
             return tokens[i + 2], i + 3
         return error_from(tokens[i + 2]), i + 3

@@ -112,7 +112,7 @@ class LuaStore:
     (:func:`queuesim.sim.fast_store.replies.decode` reads them).
     """
 
-    __slots__ = ("close", "lua", "serve", "serve_many", "state")
+    __slots__ = ("close", "lua", "serve", "serve_many", "serve_many_table", "serve_table", "state")
 
     def __init__(self, *, jit: bool = False) -> None:
         runtime = lua_runtime_class()(
@@ -136,6 +136,8 @@ class LuaStore:
         self.state = state
         self.serve = state.serve
         self.serve_many = state.serve_many
+        self.serve_table = state.serve_table
+        self.serve_many_table = state.serve_many_table
         self.close = state.close
 
     def __repr__(self) -> str:

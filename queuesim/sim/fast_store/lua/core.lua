@@ -346,6 +346,8 @@ S.RESP3 = RESP3
 function S.map(flat) flat[RESP3] = 'map'; return flat end
 function S.set(items) items[RESP3] = 'set'; return items end
 function S.double(v) return {[RESP3] = 'double', v} end
+-- an integer reply beyond 2^53, exact, for a client (scripts get the Lua number, as in Redis)
+function S.bigint(text) return {[RESP3] = 'int', text} end
 
 local flatten
 flatten = function(r, out, k)
@@ -359,6 +361,9 @@ flatten = function(r, out, k)
     if kind ~= nil then
       if kind == 'double' then
         out[k + 2] = -6; out[k + 3] = fmt_double(r[1]); return k + 3
+      end
+      if kind == 'int' then
+        out[k + 2] = -7; out[k + 3] = r[1]; return k + 3
       end
       local head = k + 3
       out[k + 2] = kind == 'map' and -4 or -5
@@ -473,11 +478,24 @@ function S.serve(id, now, ...)
   return export(r)
 end
 
+-- Python entry point for argument lists too long for the C stack: the words come in a table
+function S.serve_table(id, now, words, n)
+  S.now = now
+  local a = {}
+  for i = 1, n do a[i] = words[i] end
+  local ok, r = pcall(run_command, id, a, n)
+  if not ok then return nil, -2, oneline(error_text(r)) end
+  return export(r)
+end
+
 -- Python entry point: several commands in a row (a pipeline); replies as one array, errors in place.
 -- serve_many(conn id, now, count, argc1, args1..., argc2, args2...)
 function S.serve_many(id, now, count, ...)
+  return S.serve_many_table(id, now, count, {...})
+end
+
+function S.serve_many_table(id, now, count, all)
   S.now = now
-  local all = {...}
   local replies = {}
   local pos = 1
   for i = 1, count do

@@ -140,7 +140,7 @@ command('HDEL', -3, '', function(a, n)
   return removed
 end)
 
-command('HINCRBY', 4, '', function(a)
+command('HINCRBY', 4, '', function(a, _, id)
   local key, f = a[2], a[3]
   local by, by_big = parse_int(a[4])
   if by == nil then fail(S.E_INT) end
@@ -168,5 +168,6 @@ command('HINCRBY', 4, '', function(a)
   end
   h.v[f] = text
   touch(key)
+  if id ~= 0 and (r >= 9007199254740992 or r <= -9007199254740992) then return S.bigint(text) end
   return r
 end)

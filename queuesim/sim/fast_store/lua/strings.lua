@@ -111,7 +111,7 @@ command('MSET', -3, '', function(a, n)
 end)
 
 -- INCRBY and friends; values beyond 2^53 go through the host's exact integers
-local function incr(key, by_text, by, by_big)
+local function incr(key, by_text, by, by_big, id)
   local v = get_string(key)
   local cur, cur_big = 0, false
   if v ~= nil then
@@ -129,26 +129,26 @@ local function incr(key, by_text, by, by_big)
   end
   db[key] = text
   touch(key)
+  if id ~= 0 and (r >= 9007199254740992 or r <= -9007199254740992) then return S.bigint(text) end
   return r
 end
-S.incr_text = incr
 
-command('INCR', 2, '', function(a) return incr(a[2], '1', 1, false) end)
-command('DECR', 2, '', function(a) return incr(a[2], '-1', -1, false) end)
+command('INCR', 2, '', function(a, _, id) return incr(a[2], '1', 1, false, id) end)
+command('DECR', 2, '', function(a, _, id) return incr(a[2], '-1', -1, false, id) end)
 
-command('INCRBY', 3, '', function(a)
+command('INCRBY', 3, '', function(a, _, id)
   local by, big = parse_int(a[3])
   if by == nil then fail(S.E_INT) end
-  return incr(a[2], a[3], by, big)
+  return incr(a[2], a[3], by, big, id)
 end)
 
-command('DECRBY', 3, '', function(a)
+command('DECRBY', 3, '', function(a, _, id)
   local by, big = parse_int(a[3])
   if by == nil then fail(S.E_INT) end
   local text = a[3]
   if string.sub(text, 1, 1) == '-' then text = string.sub(text, 2) else text = '-' .. text end
   if a[3] == '-9223372036854775808' then fail('ERR decrement would overflow') end
-  return incr(a[2], text, -by, big)
+  return incr(a[2], text, -by, big, id)
 end)
 
 command('APPEND', 3, '', function(a)
