@@ -286,13 +286,13 @@ end)
 
 command('XDEL', -3, '', function(a, n)
   local key = a[2]
+  local st = get_stream(key)
+  if st == nil then return 0 end   -- Redis looks the key up before it reads the ids
   local ids = {}
   for i = 3, n do
     local ms, seq = parse_id(a[i], 0, false)
     ids[#ids + 1] = {ms, seq}
   end
-  local st = get_stream(key)
-  if st == nil then return 0 end
   local deleted = 0
   for _, id in ipairs(ids) do
     local i = lower_bound(st, id[1], id[2])

@@ -318,7 +318,10 @@ local function zadd(a, n, id, force_incr)
   local key = a[2]
   local z = get_zset(key)
   if z == nil then
-    if xx then return incr and false or 0 end
+    if xx then
+      if incr then return false end
+      return 0
+    end
     z = new_zset(key)
   end
   local d = z.d
