@@ -39,11 +39,11 @@ def _encode_one(value: Any) -> str | bytes:
     )
 
 
-def encode_args(args: tuple[Any, ...]) -> tuple[Any, ...]:
+def encode_args(args: tuple[Any, ...]) -> tuple[Any, ...] | list[Any]:
     """Command words as the store takes them: ``str`` (or ``bytes``) each."""
     for a in args:
         if type(a) is not str:
-            return tuple([a if type(a) is str else _encode_one(a) for a in args])
+            return [a if type(a) is str else (int.__repr__(a) if type(a) is int else _encode_one(a)) for a in args]
     return args
 
 
