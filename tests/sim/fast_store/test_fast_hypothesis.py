@@ -82,7 +82,7 @@ def check(commands: list[tuple[Any, ...]]) -> None:
         for store in pair:
             store.client()
         for command in commands:
-            assert_same({s.name: outcome(lambda s=s: s.clients[0].execute_command(*command)) for s in pair},
+            assert_same({s.name: outcome(lambda s=s, c=command: s.clients[0].execute_command(*c)) for s in pair},
                         repr(command))
         assert_same_data(pair)
 
