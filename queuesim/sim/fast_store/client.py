@@ -5,8 +5,9 @@ store instead of sending it over a socket, then applies redis-py's own response 
 so every redis-py method (``hgetall``, ``xrange``, ``zadd``, ``config_get``, ...) and every
 ``execute_command`` reply is what redis-py gives for a real server. Each client is one
 connection: ``WATCH`` and ``MULTI`` state lives on it. :class:`FastPipeline` is a
-``redis.client.Pipeline`` with its own connection, like redis-py's (WATCH, immediate mode,
-``multi()``, ``execute(raise_on_error=...)``, ``WatchError``).
+``redis.client.Pipeline`` on its client's connection (WATCH, immediate mode,
+``multi()``, ``execute(raise_on_error=...)``, ``WatchError``), as SimStore's direct
+clients behave: give each simulated client that uses WATCH its own FastClient.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
@@ -84,7 +85,7 @@ class FastStore:
         """A fresh connection id (WATCH and MULTI state are kept per id)."""
         return next(self._ids)
 
-    def serve(self, conn_id: int, words: tuple[Any, ...]) -> Any:
+    def serve(self, conn_id: int, words: Sequence[Any]) -> Any:
         """Run encoded command words; the store's reply tokens."""
         if len(words) > _MAX_ARGS:  # too many for Lua's C stack: hand them over in a table
             return self.lua.serve_table(conn_id, self.clock(), self.lua.lua.table_from(words), len(words))
@@ -201,13 +202,19 @@ class FastClient(redis.Redis):
 
 
 class FastPipeline(Pipeline):
-    """redis-py's pipeline on a FastStore connection of its own."""
+    """redis-py's pipeline on its client's connection (a simulated client is one connection).
+
+    So a ``WATCH`` sent by the client covers the pipeline's ``EXEC``, as with
+    :class:`~queuesim.sim.SimStore`'s direct clients, and a ``WATCH`` sent through the
+    pipeline (immediate mode, as the stock service's driver does) lives on that
+    connection until ``EXEC``, ``UNWATCH`` or :meth:`reset`.
+    """
 
     def __init__(self, client: FastClient, transaction: bool) -> None:
         super().__init__(None, client.response_callbacks, transaction, None)  # type: ignore[arg-type]
         self.owner = client
         self.store = client.store
-        self.conn_id: int | None = None
+        self.conn_id = client._id
         self._atomic = transaction
 
     def __repr__(self) -> str:
@@ -218,17 +225,14 @@ class FastPipeline(Pipeline):
             self.reset()
 
     def _connection(self) -> int:
-        if self.conn_id is None:
-            self.conn_id = self.store.new_connection_id()
         return self.conn_id
 
     def reset(self) -> None:  # type: ignore[override]
-        """Back to an empty, unwatched pipeline (UNWATCH sent if needed); its connection goes away."""
+        """Back to an empty pipeline; UNWATCH is sent if this pipeline is watching."""
         self.command_stack = []
         self.scripts = set()
-        if self.conn_id is not None:
-            self.store.close_connection(self.conn_id)
-            self.conn_id = None
+        if self.watching:
+            self.store.run(self.conn_id, ("UNWATCH",))
         self.watching = False
         self.explicit_transaction = False
 
