@@ -178,7 +178,7 @@ end
 
 -- a double as a reply string (Redis 7.0: "%.17g", "inf", "-inf")
 local function fmt_double(v)
-  if v == floor(v) and v > -1e15 and v < 1e15 then
+  if v == floor(v) and v > -1e17 and v < 1e17 then   -- where "%d" and "%.17g" print the same digits
     if v == 0 and 1 / v < 0 then return '-0' end
     return format('%d', v)
   end
@@ -190,7 +190,7 @@ S.fmt_double = fmt_double
 
 -- an integer (a Lua number known to be integral) as text
 function S.fmt_int(v)
-  if v > -1e15 and v < 1e15 then return format('%d', v) end
+  if v > -1e17 and v < 1e17 then return format('%d', v) end
   return format('%.0f', v)
 end
 
@@ -521,7 +521,7 @@ end
 
 -- ------------------------------------------------------------------ redis.call from scripts
 local numstr = function(v)
-  if v == floor(v) and v > -1e15 and v < 1e15 then
+  if v == floor(v) and v > -1e17 and v < 1e17 then   -- "%d" prints what "%.17g" would
     if v == 0 and 1 / v < 0 then return '-0' end
     return format('%d', v)
   end

@@ -11,8 +11,8 @@
 ]]
 local S = ...
 local command, fail, typed, touch, db, parse_int = S.command, S.fail, S.typed, S.touch, S.db, S.parse_int
-local floor, find, upper, tonumber, format, sub = math.floor, string.find, string.upper, tonumber, string.format,
-  string.sub
+local floor, find, upper, tonumber, format, sub, byte = math.floor, string.find, string.upper, tonumber,
+  string.format, string.sub, string.byte
 
 local NODE_MAX_ENTRIES = 100
 local NODE_MAX_BYTES = 4096
@@ -51,7 +51,8 @@ end
 -- a listpack stores a string that reads as a 64-bit integer as that integer
 local function str_size(s)
   local len = #s
-  if len > 0 and len <= 20 and (s == '0' or find(s, '^%-?[1-9]%d*$')) then
+  local b = byte(s, 1)
+  if len > 0 and len <= 20 and (b == 45 or (b >= 48 and b <= 57)) and (s == '0' or find(s, '^%-?[1-9]%d*$')) then
     if len < 16 or S.host.int64_ok(s) then return int_size(tonumber(s)) end
   end
   local e
