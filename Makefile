@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: run test lint typecheck pytest notebooks bench clean
 
 run: $(STAMP)
-	$(BIN)/queuesim tour
+	$(BIN)/queuesim demo
 
 test: lint typecheck pytest
 

@@ -2,7 +2,7 @@
 
 from queuesim._version import __version__
 from queuesim.connection import connect, connect_async, embedded_server, mask_url, redis_url
-from queuesim.drivers import AsyncDriver, Batch, RecordingDriver, SyncDriver, run, run_async
+from queuesim.drivers import AsyncDriver, Batch, Pause, RecordingDriver, SyncDriver, run, run_async
 from queuesim.errors import (
     ConnectionFailed,
     InvalidJobOption,
@@ -31,12 +31,26 @@ from queuesim.queue import PRIORITIES, Event, Job, JobOptions, JobState, Queue, 
 from queuesim.queue.aio import AsyncJob, AsyncQueue, AsyncWorker
 from queuesim.queue.invariants import check_invariants
 from queuesim.scripts import Script, ScriptCall, load_script
+from queuesim.stock import (
+    AsyncStockService,
+    Product,
+    Reservation,
+    ReservationStatus,
+    StockService,
+    StockStrategy,
+    get_current_reserved_stock_by_id,
+    get_item_by_id,
+    list_products,
+    reserve_stock_by_id,
+    reset_stock,
+)
 
 __all__ = [
     "PRIORITIES",
     "AsyncDriver",
     "AsyncJob",
     "AsyncQueue",
+    "AsyncStockService",
     "AsyncWorker",
     "Batch",
     "ConnectionFailed",
@@ -51,14 +65,20 @@ __all__ = [
     "JobState",
     "NoSeatsAvailable",
     "OutOfStock",
+    "Pause",
+    "Product",
     "ProductNotFound",
     "Queue",
     "QueuesimError",
     "RecordingDriver",
+    "Reservation",
     "ReservationError",
+    "ReservationStatus",
     "ReservationsBlocked",
     "Script",
     "ScriptCall",
+    "StockService",
+    "StockStrategy",
     "SyncDriver",
     "TestMode",
     "Worker",
@@ -71,6 +91,9 @@ __all__ = [
     "display_school_value",
     "display_school_value_async",
     "embedded_server",
+    "get_current_reserved_stock_by_id",
+    "get_item_by_id",
+    "list_products",
     "listen_for_messages",
     "load_script",
     "mask_url",
@@ -78,6 +101,8 @@ __all__ = [
     "redis_client",
     "redis_client_async",
     "redis_url",
+    "reserve_stock_by_id",
+    "reset_stock",
     "run",
     "run_async",
     "seed_store",

@@ -19,7 +19,9 @@ __all__ = ["build_parser", "main"]
 #: Modules that add sub-commands, in the order ``queuesim --help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "queuesim.exercises.commands",
+    "queuesim.sim.commands",
     "queuesim.bench_commands",
+    "queuesim.web.commands",
 )
 
 
@@ -49,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `queuesim ... | head`: the reader left, nothing more to say
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

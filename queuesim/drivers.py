@@ -6,7 +6,21 @@ yields steps and receives their replies; it performs no I/O itself. A step is
 * a command tuple, e.g. ``("GET", "item.1")``;
 * a :class:`~queuesim.scripts.ScriptCall` (one Lua script, atomic);
 * a :class:`Batch` of commands and script calls sent in one round trip,
-  optionally as one ``MULTI``/``EXEC`` transaction; its reply is the list of replies.
+  optionally as one ``MULTI``/``EXEC`` transaction; its reply is the list of replies;
+* a :class:`Pause`: the client waits before its next step (think time). The
+  driver does the waiting (sleep, ``asyncio.sleep``, or virtual time in the
+  simulation), so the conversation itself never sleeps; the reply is ``None``.
+
+**WATCH.** A conversation may do optimistic locking: yield ``("WATCH", key)``,
+read, then yield an atomic :class:`Batch`. WATCH only protects a transaction
+sent over the *same connection*, so from a ``WATCH`` step until that batch
+(its ``EXEC``) or an ``("UNWATCH",)`` step, the driver sends every step over
+one connection it holds for the conversation (a redis-py pipeline in
+immediate mode); outside that window steps use the pool as usual. If a watched
+key changed, the batch raises ``redis.WatchError`` into the conversation, which
+may catch it and try again. The held connection is released (and unwatched)
+when the conversation ends, however it ends. ``MULTI``/``EXEC``/``DISCARD``
+are never yielded as commands: an atomic batch is the transaction.
 
 :class:`SyncDriver` runs conversations on ``redis.Redis`` (or fakeredis),
 :class:`AsyncDriver` on ``redis.asyncio.Redis``; the simulation driver in
@@ -15,6 +29,9 @@ yields steps and receives their replies; it performs no I/O itself. A step is
 
 from __future__ import annotations
 
+import asyncio
+import math
+import time
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
@@ -29,6 +46,7 @@ __all__ = [
     "Batch",
     "Command",
     "Conversation",
+    "Pause",
     "RecordingDriver",
     "Step",
     "SyncDriver",
@@ -59,8 +77,27 @@ class Batch:
         return cls(tuple(steps), atomic)
 
 
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """The client waits ``seconds`` before its next step: think time between commands.
+
+    Conversations use it to model work a client does between two commands (the
+    racy teaching strategies use it to widen their race window). The driver does
+    the waiting: the sync driver sleeps, the asyncio driver awaits, the simulation
+    driver advances virtual time. Its reply is ``None``.
+    """
+
+    seconds: float
+
+    def __post_init__(self) -> None:
+        if isinstance(self.seconds, bool) or not isinstance(self.seconds, int | float):
+            raise TypeError(f"Pause seconds must be a number, not {type(self.seconds).__name__}")
+        if not math.isfinite(self.seconds) or self.seconds < 0:
+            raise ValueError(f"Pause seconds must be finite and >= 0, got {self.seconds!r}")
+
+
 #: What a conversation may yield.
-Step: TypeAlias = Command | ScriptCall | Batch
+Step: TypeAlias = Command | ScriptCall | Batch | Pause
 #: A conversation: yields steps, receives replies, returns a result.
 Conversation: TypeAlias = Generator[Step, Any, T]
 
@@ -69,6 +106,59 @@ def _is_noscript(exc: BaseException) -> bool:
     return isinstance(exc, redis.exceptions.NoScriptError) or (
         isinstance(exc, redis.exceptions.ResponseError) and str(exc).startswith("NOSCRIPT")
     )
+
+
+_TRANSACTION_WORDS = frozenset({"MULTI", "EXEC", "DISCARD"})
+
+
+def _word(step: Command) -> str:
+    """The command name of ``step``, upper-cased; refuses bare transaction commands."""
+    name = step[0]
+    word = (name.decode() if isinstance(name, bytes) else str(name)).upper()
+    if word in _TRANSACTION_WORDS:
+        raise ValueError(f"a conversation yields Batch(..., atomic=True), not a bare {word} command")
+    return word
+
+
+def _command_of(step: Command | ScriptCall) -> Command:
+    """The command words a batch member sends."""
+    return step.command() if isinstance(step, ScriptCall) else step
+
+
+class _Pin:
+    """The connection a sync conversation holds from WATCH until its EXEC or UNWATCH."""
+
+    __slots__ = ("pipe",)
+
+    def __init__(self) -> None:
+        self.pipe: Any = None
+
+    @property
+    def watching(self) -> bool:
+        return self.pipe is not None and bool(self.pipe.watching)
+
+    def release(self) -> None:
+        if self.pipe is not None:
+            pipe, self.pipe = self.pipe, None
+            pipe.reset()  # sends UNWATCH if still watching, gives the connection back to the pool
+
+
+class _AsyncPin:
+    """The connection an asyncio conversation holds from WATCH until its EXEC or UNWATCH."""
+
+    __slots__ = ("pipe",)
+
+    def __init__(self) -> None:
+        self.pipe: Any = None
+
+    @property
+    def watching(self) -> bool:
+        return self.pipe is not None and bool(self.pipe.watching)
+
+    async def release(self) -> None:
+        if self.pipe is not None:
+            pipe, self.pipe = self.pipe, None
+            await pipe.reset()
 
 
 def _drive(conversation: Conversation[T], execute: Callable[[Step], Any]) -> T:
@@ -101,34 +191,77 @@ class SyncDriver:
 
     def run(self, conversation: Conversation[T]) -> T:
         """Run ``conversation`` to the end and return its result."""
-        return _drive(conversation, self.execute)
+        pin = _Pin()
+        try:
+            return _drive(conversation, lambda step: self.execute(step, pin))
+        finally:
+            pin.release()
 
-    def execute(self, step: Step) -> Any:
-        """Send one step and return its reply."""
+    def execute(self, step: Step, pin: _Pin | None = None) -> Any:
+        """Send one step and return its reply.
+
+        ``pin`` is the conversation's held connection (given by :meth:`run`).
+        Without it a ``WATCH`` is sent like any command, which is right only on a
+        client that always uses one connection (as the simulation's store clients do).
+        """
+        if isinstance(step, Pause):
+            time.sleep(step.seconds)
+            return None
+        if pin is not None and pin.watching:
+            return self._pinned(step, pin)
         if isinstance(step, ScriptCall):
             return self._script(step)
         if isinstance(step, Batch):
             return self._batch(step)
+        if _word(step) == "WATCH" and pin is not None:
+            pin.pipe = self.client.pipeline(transaction=True)
+            return pin.pipe.execute_command(*step)
         return self.client.execute_command(*step)
 
-    def _script(self, call: ScriptCall) -> Any:
+    def _script(self, call: ScriptCall, target: Any = None) -> Any:
+        target = self.client if target is None else target
         try:
-            return self.client.execute_command(*call.command())
+            return target.execute_command(*call.command())
         except redis.exceptions.ResponseError as exc:
             if not _is_noscript(exc):
                 raise
-        self.client.execute_command("SCRIPT", "LOAD", call.script.source)
-        return self.client.execute_command(*call.command())
+        target.execute_command("SCRIPT", "LOAD", call.script.source)
+        return target.execute_command(*call.command())
 
-    def _batch(self, batch: Batch) -> list[Any]:
+    def _load(self, batch: Batch, target: Any) -> None:
         for call in batch.steps:
             if isinstance(call, ScriptCall) and call.script.sha not in self._loaded:
-                self.client.execute_command("SCRIPT", "LOAD", call.script.source)
+                target.execute_command("SCRIPT", "LOAD", call.script.source)
                 self._loaded.add(call.script.sha)
+
+    def _batch(self, batch: Batch) -> list[Any]:
+        self._load(batch, self.client)
         pipe = self.client.pipeline(transaction=batch.atomic)
         for s in batch.steps:
-            pipe.execute_command(*(s.command() if isinstance(s, ScriptCall) else s))
-        replies: list[Any] = pipe.execute(raise_on_error=False)
+            pipe.execute_command(*_command_of(s))
+        return self._replies(batch, pipe.execute(raise_on_error=False))
+
+    def _pinned(self, step: Command | ScriptCall | Batch, pin: _Pin) -> Any:
+        """Send ``step`` over the connection held since WATCH."""
+        pipe = pin.pipe
+        if isinstance(step, ScriptCall):
+            return self._script(step, pipe)
+        if isinstance(step, Batch):
+            self._load(step, pipe)
+            if not step.atomic:
+                return [pipe.execute_command(*_command_of(s)) for s in step.steps]
+            pipe.multi()
+            for s in step.steps:
+                pipe.execute_command(*_command_of(s))
+            # raises redis.WatchError if a watched key changed; either way the pipeline
+            # resets itself, which unwatches and gives the connection back to the pool
+            return self._replies(step, pipe.execute(raise_on_error=False))
+        if _word(step) == "UNWATCH":
+            pin.release()
+            return True
+        return pipe.execute_command(*step)
+
+    def _replies(self, batch: Batch, replies: list[Any]) -> list[Any]:
         for i, reply in enumerate(replies):
             if isinstance(reply, Exception) and _is_noscript(reply):
                 # The server lost its scripts (SCRIPT FLUSH, restart) since we loaded them:
@@ -155,49 +288,84 @@ class AsyncDriver:
 
     async def run(self, conversation: Conversation[T]) -> T:
         """Run ``conversation`` to the end and return its result."""
+        pin = _AsyncPin()
         try:
             step = next(conversation)
             while True:
                 try:
-                    reply = await self.execute(step)
+                    reply = await self.execute(step, pin)
                 except Exception as exc:
                     step = conversation.throw(exc)
                 else:
                     step = conversation.send(reply)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        finally:
+            await pin.release()
 
-    async def execute(self, step: Step) -> Any:
-        """Send one step and return its reply."""
+    async def execute(self, step: Step, pin: _AsyncPin | None = None) -> Any:
+        """Send one step and return its reply (``pin``: see :meth:`SyncDriver.execute`)."""
+        if isinstance(step, Pause):
+            await asyncio.sleep(step.seconds)
+            return None
+        if pin is not None and pin.watching:
+            return await self._pinned(step, pin)
         if isinstance(step, ScriptCall):
             return await self._script(step)
         if isinstance(step, Batch):
-            for call in step.steps:
-                if isinstance(call, ScriptCall) and call.script.sha not in self._loaded:
-                    await self.client.execute_command("SCRIPT", "LOAD", call.script.source)
-                    self._loaded.add(call.script.sha)
+            await self._load(step, self.client)
             pipe = self.client.pipeline(transaction=step.atomic)
             for s in step.steps:
-                pipe.execute_command(*(s.command() if isinstance(s, ScriptCall) else s))
-            replies: list[Any] = await pipe.execute(raise_on_error=False)
-            for i, reply in enumerate(replies):
-                if isinstance(reply, Exception) and _is_noscript(reply):
-                    self._loaded.clear()
-                    replies[i] = await self._script(step.steps[i])  # type: ignore[arg-type]
-            for reply in replies:
-                if isinstance(reply, Exception):
-                    raise reply
-            return replies
+                pipe.execute_command(*_command_of(s))
+            return await self._replies(step, await pipe.execute(raise_on_error=False))
+        if _word(step) == "WATCH" and pin is not None:
+            pin.pipe = self.client.pipeline(transaction=True)
+            return await pin.pipe.execute_command(*step)
         return await self.client.execute_command(*step)
 
-    async def _script(self, call: ScriptCall) -> Any:
+    async def _script(self, call: ScriptCall, target: Any = None) -> Any:
+        target = self.client if target is None else target
         try:
-            return await self.client.execute_command(*call.command())
+            return await target.execute_command(*call.command())
         except redis.exceptions.ResponseError as exc:
             if not _is_noscript(exc):
                 raise
-        await self.client.execute_command("SCRIPT", "LOAD", call.script.source)
-        return await self.client.execute_command(*call.command())
+        await target.execute_command("SCRIPT", "LOAD", call.script.source)
+        return await target.execute_command(*call.command())
+
+    async def _load(self, batch: Batch, target: Any) -> None:
+        for call in batch.steps:
+            if isinstance(call, ScriptCall) and call.script.sha not in self._loaded:
+                await target.execute_command("SCRIPT", "LOAD", call.script.source)
+                self._loaded.add(call.script.sha)
+
+    async def _replies(self, batch: Batch, replies: list[Any]) -> list[Any]:
+        for i, reply in enumerate(replies):
+            if isinstance(reply, Exception) and _is_noscript(reply):
+                self._loaded.clear()
+                replies[i] = await self._script(batch.steps[i])  # type: ignore[arg-type]
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return replies
+
+    async def _pinned(self, step: Command | ScriptCall | Batch, pin: _AsyncPin) -> Any:
+        """Send ``step`` over the connection held since WATCH."""
+        pipe = pin.pipe
+        if isinstance(step, ScriptCall):
+            return await self._script(step, pipe)
+        if isinstance(step, Batch):
+            await self._load(step, pipe)
+            if not step.atomic:
+                return [await pipe.execute_command(*_command_of(s)) for s in step.steps]
+            pipe.multi()
+            for s in step.steps:
+                pipe.execute_command(*_command_of(s))
+            return await self._replies(step, await pipe.execute(raise_on_error=False))
+        if _word(step) == "UNWATCH":
+            await pin.release()
+            return True
+        return await pipe.execute_command(*step)
 
 
 class RecordingDriver(SyncDriver):
@@ -209,10 +377,10 @@ class RecordingDriver(SyncDriver):
         super().__init__(client)
         self.steps: list[Step] = []
 
-    def execute(self, step: Step) -> Any:
+    def execute(self, step: Step, pin: _Pin | None = None) -> Any:
         """Record ``step``, then send it."""
         self.steps.append(step)
-        return super().execute(step)
+        return super().execute(step, pin)
 
     def commands(self) -> list[str]:
         """The command names sent so far, with script calls shown as ``EVALSHA <name>``."""
@@ -222,6 +390,8 @@ class RecordingDriver(SyncDriver):
                 out.append(f"EVALSHA {step.script.name}")
             elif isinstance(step, Batch):
                 out.append("MULTI" if step.atomic else "PIPELINE")
+            elif isinstance(step, Pause):
+                out.append("PAUSE")
             else:
                 out.append(str(step[0]).upper())
         return out

@@ -86,3 +86,188 @@ def test_unhandled_error_propagates(r: redis.Redis) -> None:
 
     with pytest.raises(redis.ResponseError):
         SyncDriver(r).run(conv())
+
+
+# --------------------------------------------------------------------------- WATCH and Pause
+
+from queuesim.drivers import Pause  # noqa: E402
+
+
+def _server_of(r: redis.Redis) -> Any:
+    return r.connection_pool.connection_kwargs["server"]
+
+
+def _one_connection_client(backend: str, r: redis.Redis) -> redis.Redis:
+    """A client whose pool holds one connection: if a conversation kept it, the next command fails."""
+    if backend == "fake":
+        return fakeredis.FakeRedis(server=_server_of(r), decode_responses=True, max_connections=1)
+    import os
+
+    return redis.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True, max_connections=1)
+
+
+def _async_client(backend: str, r: redis.Redis) -> Any:
+    if backend == "fake":
+        return fakeredis.FakeAsyncRedis(server=_server_of(r), decode_responses=True)
+    import os
+
+    import redis.asyncio
+
+    return redis.asyncio.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True)
+
+
+def check_and_set(key: str, other: redis.Redis | None = None) -> Generator[Any, Any, str]:
+    """WATCH key, read it, let ``other`` write it (a conflict), then try to commit."""
+    yield ("WATCH", key)
+    value = yield ("GET", key)
+    if other is not None:
+        other.set(key, "theirs")
+    try:
+        replies = yield Batch.of([("SET", key, f"mine after {value}")], atomic=True)
+    except redis.WatchError:
+        return "aborted"
+    return f"committed {replies}"
+
+
+def test_watch_commits_when_nobody_interferes(r: redis.Redis) -> None:
+    r.set("k", "v0")
+    assert SyncDriver(r).run(check_and_set("k")) == "committed [True]"
+    assert r.get("k") == "mine after v0"
+
+
+def test_watch_conflict_aborts_and_is_thrown_into_the_conversation(
+    backend: str, r: redis.Redis, redis_factory: Any
+) -> None:
+    r.set("k", "v0")
+    assert SyncDriver(r).run(check_and_set("k", other=redis_factory())) == "aborted"
+    assert r.get("k") == "theirs"
+
+
+def test_async_watch_commits_and_aborts(backend: str, r: redis.Redis, redis_factory: Any) -> None:
+    other = redis_factory()
+
+    async def go() -> list[str]:
+        client = _async_client(backend, r)
+        try:
+            await client.set("k", "v0")
+            driver = AsyncDriver(client)
+            return [await driver.run(check_and_set("k")), await driver.run(check_and_set("k", other))]
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(go()) == ["committed [True]", "aborted"]
+    assert r.get("k") == "theirs"
+
+
+def test_a_conversation_ending_while_watching_gives_its_connection_back_unwatched(
+    backend: str, r: redis.Redis
+) -> None:
+    client = _one_connection_client(backend, r)
+
+    def watch_and_leave() -> Generator[Any, Any, None]:
+        yield ("WATCH", "k")
+        yield ("GET", "k")
+
+    driver = SyncDriver(client)
+    driver.run(watch_and_leave())
+    r.set("k", "changed by someone else")
+    # the single pooled connection is free again, and no longer watches "k":
+    assert driver.run(iter_batch()) == [True]
+    client.close()
+
+
+def iter_batch() -> Generator[Any, Any, list[Any]]:
+    return (yield Batch.of([("SET", "k", "committed")], atomic=True))
+
+
+def test_unwatch_releases_the_connection(backend: str, r: redis.Redis) -> None:
+    client = _one_connection_client(backend, r)
+
+    def watch_unwatch_then_commit() -> Generator[Any, Any, list[Any]]:
+        yield ("WATCH", "k")
+        assert (yield ("UNWATCH",)) is True
+        r.set("k", "changed")
+        assert (yield ("GET", "k")) == "changed"  # on the pool again: needs the released connection
+        return (yield Batch.of([("SET", "k", "mine")], atomic=True))
+
+    assert SyncDriver(client).run(watch_unwatch_then_commit()) == [True]
+    assert r.get("k") == "mine"
+    client.close()
+
+
+def test_an_error_while_watching_releases_the_connection(backend: str, r: redis.Redis) -> None:
+    client = _one_connection_client(backend, r)
+    r.set("s", "text")
+
+    def fails() -> Generator[Any, Any, None]:
+        yield ("WATCH", "s")
+        yield ("INCR", "s")
+
+    with pytest.raises(redis.ResponseError):
+        SyncDriver(client).run(fails())
+    assert client.get("s") == "text"
+    client.close()
+
+
+def test_scripts_and_batches_run_on_the_watched_connection(r: redis.Redis) -> None:
+    r.script_flush()
+
+    def conv() -> Generator[Any, Any, list[Any]]:
+        yield ("WATCH", "w")  # not "c": writing a watched key ourselves would abort our own EXEC
+        first = yield INCR_IF_BELOW(["c"], [5])  # NOSCRIPT, loaded, retried on the held connection
+        plain = yield Batch.of([("GET", "c"), INCR_IF_BELOW(["c"], [5])])
+        done = yield Batch.of([INCR_IF_BELOW(["c"], [5])], atomic=True)
+        return [first, plain, done]
+
+    assert SyncDriver(r).run(conv()) == [1, ["1", 2], [3]]
+
+
+def test_bare_transaction_commands_are_refused(r: redis.Redis) -> None:
+    def conv() -> Generator[Any, Any, None]:
+        yield ("MULTI",)
+
+    with pytest.raises(ValueError, match="atomic=True"):
+        SyncDriver(r).run(conv())
+
+
+def test_execute_alone_sends_watch_like_any_command(backend: str, r: redis.Redis) -> None:
+    # without run(), the caller owns the connection: fine on a one-connection client
+    client = _one_connection_client(backend, r)
+    driver = SyncDriver(client)
+    assert driver.execute(("WATCH", "k")) is True
+    r.set("k", "changed")
+    with pytest.raises(redis.WatchError):
+        driver.execute(Batch.of([("SET", "k", "mine")], atomic=True))
+    assert r.get("k") == "changed"
+    client.close()
+
+
+def test_pause_is_waited_by_the_driver_and_recorded(r: redis.Redis) -> None:
+    def conv() -> Generator[Any, Any, Any]:
+        reply = yield Pause(0.001)
+        yield ("SET", "k", "v")
+        return reply
+
+    driver = RecordingDriver(r)
+    assert driver.run(conv()) is None
+    assert driver.commands() == ["PAUSE", "SET"]
+
+    async def go() -> Any:
+        return await AsyncDriver(fakeredis.FakeAsyncRedis()).run(conv())
+
+    assert asyncio.run(go()) is None
+
+
+@pytest.mark.parametrize(
+    ("seconds", "error"),
+    [
+        (-1, ValueError),
+        (float("nan"), ValueError),
+        (float("inf"), ValueError),
+        ("1", TypeError),
+        (True, TypeError),
+    ],
+)
+def test_pause_rejects_bad_durations(seconds: Any, error: type[Exception]) -> None:
+    with pytest.raises(error, match="Pause seconds"):
+        Pause(seconds)

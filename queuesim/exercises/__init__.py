@@ -68,6 +68,11 @@ _REGISTRY: tuple[Exercise, ...] = (
         "queuesim.exercises.pubsub:publisher_main",
         cross_process=True,
     ),
+    Exercise(
+        "9-stock",
+        "serve 'In stock?' on port 1245: list products, reserve them without overselling",
+        "queuesim.web.stock_app:main",
+    ),
 )
 
 #: Every exercise by name, in course order.

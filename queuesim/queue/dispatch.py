@@ -221,7 +221,8 @@ class Dispatcher:
             free = self.free_slots()
             if burst and not self.runs:
                 maybe_more = True  # look again: burst mode ends only on an empty answer
-            if outcomes or (free > 0 and (maybe_more or (next_due is not None and now >= next_due))):
+            due = next_due is not None and now >= next_due  # delayed jobs to promote, or the stall check
+            if outcomes or due or (free > 0 and maybe_more):
                 try:
                     codes, fetched = yield Call(conv.fetch_and_finish(
                         self.keys, self.events_maxlen, now, outcomes, free, lease_ms=s.lease_ms,

@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 import redis
 
-from queuesim.drivers import Batch, Conversation, Step, SyncDriver
+from queuesim.drivers import Batch, Conversation, Pause, Step, SyncDriver
 from queuesim.scripts import ScriptCall
 from queuesim.sim.clock import SimClock
 from queuesim.sim.network import Network
@@ -80,7 +80,7 @@ def _blocking_command(step: Step) -> str | None:
     """The name of a blocking command in ``step``, if any."""
     commands = step.steps if isinstance(step, Batch) else (step,)
     for command in commands:
-        if isinstance(command, ScriptCall) or not command:
+        if isinstance(command, ScriptCall | Pause) or not command:
             continue
         name = str(command[0]).upper()
         if name in BLOCKING_COMMANDS or (
@@ -155,7 +155,7 @@ class SimDriver:
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
         while True:
-            ok, reply = yield from self._round_trip(step)
+            ok, reply = yield from self._step(step)
             try:
                 step = conversation.send(reply) if ok else conversation.throw(reply)
             except StopIteration as stop:
@@ -163,10 +163,16 @@ class SimDriver:
 
     def execute(self, step: Step) -> SimProcess[Any]:
         """One step as a SimPy process generator: its reply, or its error raised."""
-        ok, reply = yield from self._round_trip(step)
+        ok, reply = yield from self._step(step)
         if not ok:
             raise reply
         return reply
+
+    def _step(self, step: Step) -> SimProcess[tuple[bool, Any]]:
+        if isinstance(step, Pause):  # client think time: virtual time passes, nothing is sent
+            yield self.env.timeout(step.seconds)
+            return True, None
+        return (yield from self._round_trip(step))
 
     def _round_trip(self, step: Step) -> SimProcess[tuple[bool, Any]]:
         stats = self.stats

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["plot_series", "plot_sim_vs_theory", "plot_warmup"]
+__all__ = [
+    "plot_series",
+    "plot_sim_vs_theory",
+    "plot_wait_distribution",
+    "plot_warmup",
+]
 
 
 def _nan_for_none(values: Sequence[float | None]) -> list[float]:
@@ -42,8 +47,10 @@ def plot_sim_vs_theory(
     xlabel: str | None = None,
     ylabel: str | None = None,
     title: str | None = None,
+    color: str | None = None,
 ) -> Axes:
-    """Simulated means with CI error bars, and the analytic curve as a line.
+    """Simulated means with CI error bars, and the analytic curve as a line (both in ``color``;
+    default: the next color of the cycle for the points, black for the line).
 
     Args:
         ax: where to draw.
@@ -58,9 +65,9 @@ def plot_sim_vs_theory(
     if theory is not None:
         if len(theory) != len(xs):
             raise ValueError("xs and theory must have the same length")
-        ax.plot(list(xs), _nan_for_none(theory), "-", color="black", linewidth=1.2, label=theory_label)
+        ax.plot(list(xs), _nan_for_none(theory), "-", color=color or "black", linewidth=1.2, label=theory_label)
     yerr = None if sim_ci is None else [0.0 if h is None else float(h) for h in sim_ci]
-    ax.errorbar(list(xs), [float(m) for m in sim_means], yerr=yerr, fmt="o", capsize=3, label=label)
+    ax.errorbar(list(xs), [float(m) for m in sim_means], yerr=yerr, fmt="o", capsize=3, label=label, color=color)
     _label_axes(ax, xlabel, ylabel, title)
     ax.legend()
     return ax
@@ -110,5 +117,29 @@ def plot_warmup(
     if warmup is not None:
         ax.axvline(warmup, linestyle="--", color="gray", label=f"warm-up = {warmup:g}")
     _label_axes(ax, xlabel, ylabel, title)
+    ax.legend()
+    return ax
+
+
+def plot_wait_distribution(
+    ax: Axes,
+    waits: Sequence[float],
+    *,
+    theory_mean: float | None = None,
+    bins: int = 40,
+    title: str | None = None,
+) -> Axes:
+    """A histogram of waiting times with the simulated mean and, if given, the analytic mean."""
+    if not waits:
+        raise ValueError("no waits to plot")
+    ax.hist(waits, bins=bins, density=True, alpha=0.6, label="simulated waits")
+    mean = sum(waits) / len(waits)
+    ax.axvline(mean, color="C1", label=f"simulated mean {mean:.3g}")
+    if theory_mean is not None:
+        ax.axvline(theory_mean, color="C2", linestyle="--", label=f"theory {theory_mean:.3g}")
+    ax.set_xlabel("wait in queue")
+    ax.set_ylabel("density")
+    if title:
+        ax.set_title(title)
     ax.legend()
     return ax

@@ -19,6 +19,7 @@ LIST_OUTPUT = """\
 4-redis_advanced_op  store schools in a hash with HSET, read it back with HGETALL
 5-subscriber         print messages on 'holberton school channel' until KILL_SERVER
 5-publisher          publish four messages on 'holberton school channel', 100-400 ms apart
+9-stock              serve 'In stock?' on port 1245: list products, reserve them without overselling
 """
 
 TOUR_OUTPUT = """\

@@ -1,0 +1,136 @@
+"""Sub-commands for the web services: ``queuesim serve <service>`` and ``queuesim reset <service>``.
+
+Each service is a sub-sub-command, so ``serve seats`` / ``reset seats`` slot in
+next to ``stock``: add a ``_add_serve_<name>`` and a ``_add_reset_<name>``
+function and call them from :func:`register`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from queuesim.connection import connect, mask_url, redis_url
+from queuesim.errors import ConnectionFailed, InvalidURL, ProductNotFound
+from queuesim.stock import MAX_STOCK, PRODUCTS, StockService, StockStrategy, get_item_by_id
+from queuesim.web.clients import ClientKind
+from queuesim.web.serve import DEFAULT_HOST, DEFAULT_PORT
+
+__all__ = ["register"]
+
+
+def register(sub: Any) -> None:
+    """Add ``serve`` and ``reset`` to ``sub`` (an argparse sub-parsers object)."""
+    serve = sub.add_parser(
+        "serve",
+        help="run a web service (stop it with Ctrl-C or SIGTERM)",
+        description="Run one of the exercises' web services with one uvicorn worker.",
+    )
+    services = serve.add_subparsers(dest="service", metavar="SERVICE", required=True)
+    _add_serve_stock(services)
+
+    reset = sub.add_parser(
+        "reset",
+        help="give a service its initial state back",
+        description="Restore a service's initial state in Redis. Starting a server never does this.",
+    )
+    targets = reset.add_subparsers(dest="service", metavar="SERVICE", required=True)
+    _add_reset_stock(targets)
+
+
+def _redis_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        default=None,
+        help="Redis URL (default: REDIS_URL, else the embedded store)",
+    )
+
+
+def _port(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
+    return int(text)
+
+
+def _stock_quantity(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_STOCK:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a stock quantity (0-{MAX_STOCK})")
+    return int(text)
+
+
+def _add_serve_stock(services: Any) -> None:
+    p = services.add_parser(
+        "stock",
+        help="exercise 12, 'In stock?': list and reserve products",
+        description="Serve GET /list_products, /list_products/<id> and /reserve_product/<id>.",
+    )
+    p.add_argument("--host", default=DEFAULT_HOST, help=f"interface to listen on (default {DEFAULT_HOST})")
+    p.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    _redis_option(p)
+    p.add_argument(
+        "--strategy",
+        choices=[s.value for s in StockStrategy],
+        default=StockStrategy.ATOMIC.value,
+        help="how a reservation checks and takes stock (default atomic; naive is racy, for teaching)",
+    )
+    p.add_argument(
+        "--io",
+        choices=[k.value for k in ClientKind],
+        default=ClientKind.ASYNC.value,
+        help="handlers await an asyncio client, or run a sync client in threads (default async)",
+    )
+    p.add_argument("--access-log", action="store_true", help="log every request")
+    p.set_defaults(func=_serve_stock)
+
+
+def _serve_stock(args: argparse.Namespace) -> int:
+    from queuesim.web.stock_app import serve_stock  # FastAPI loads only when a server runs
+
+    try:
+        return serve_stock(
+            args.host, args.port, args.redis, args.strategy, io=args.io, access_log=args.access_log
+        )
+    except InvalidURL as exc:
+        print(f"queuesim serve stock: {exc}", file=sys.stderr)
+        return 2
+
+
+def _add_reset_stock(targets: Any) -> None:
+    p = targets.add_parser(
+        "stock",
+        help="give every product its initial stock back",
+        description="Delete the item.<id> keys, so each product has its initial stock again "
+        "(or set a quantity, e.g. a large one for a benchmark).",
+    )
+    _redis_option(p)
+    p.add_argument("--quantity", type=_stock_quantity, default=None, help="set this stock instead")
+    p.add_argument("--item", metavar="ID", default=None, help="only this product")
+    p.set_defaults(func=_reset_stock)
+
+
+def _reset_stock(args: argparse.Namespace) -> int:
+    try:
+        url = redis_url(args.redis)
+        client = connect(url, attempts=1)
+    except (InvalidURL, ConnectionFailed) as exc:
+        print(f"queuesim reset stock: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, InvalidURL) else 1
+    try:
+        StockService(client).reset(args.quantity, args.item)
+    except ProductNotFound as exc:
+        print(f"queuesim reset stock: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        client.close()
+    where = "the embedded store" if url is None else mask_url(url)
+    print(f"Stock reset on {where}:")
+    products = PRODUCTS if args.item is None else (get_item_by_id(args.item),)
+    for product in products:
+        assert product is not None
+        quantity = product.initial_quantity if args.quantity is None else args.quantity
+        print(f"  item.{product.item_id} {product.name}: {quantity}")
+    if url is None:
+        print("(The embedded store belongs to this process: a server started without --redis has its own.)")
+    return 0
