@@ -49,6 +49,13 @@ globals tables' contents (string, table, ...) are not write-protected; scripts r
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from queuesim.sim.fast_store.client import FastClient, FastPipeline, FastStore
 
-__all__ = ["FastClient", "FastPipeline", "FastStore"]
+__all__ = ["FastClient", "FastPipeline", "FastStore", "fast_store"]
+
+
+def fast_store(clock: Callable[[], float]) -> FastClient:
+    """A client of a new FastStore on ``clock`` (seconds): a scenario's ``store`` factory."""
+    return FastStore(clock).client()

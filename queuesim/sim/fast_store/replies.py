@@ -52,8 +52,13 @@ def _item(tokens: Any, i: int) -> tuple[Any, int]:
     if v is None:
         n = tokens[i + 1]
         if n >= 0:
-            out: list[Any] = []
             i += 2
+            flat = tokens[i:i + n]
+            if None not in flat:  # an array of plain values (the usual case): sliced in one go
+                if False in flat:
+                    return [None if x is False else x for x in flat], i + n
+                return list(flat), i + n
+            out: list[Any] = []
             for _ in range(n):
                 item, i = _item(tokens, i)
                 out.append(item)
