@@ -1,6 +1,6 @@
 """How fast the simulation driver runs conversations (a benchmark, not a test: it prints figures).
 
-    .venv/bin/python bench/sim_driver.py [--steps N] [--repeat R]
+    .venv/bin/python bench/sim_driver.py [--steps N] [--repeat R] [--jobs J] [--queue-only]
 
 Each figure is the best of R repeats, measured in CPU time of this process
 (``time.process_time``) so that other processes sharing the machine do not
@@ -14,10 +14,17 @@ Stores compared:
   simstore  SimStore().client(), the default (redis-py client on fakeredis);
   direct    SimStore().client(direct=True): commands handed to fakeredis's
             command processor without RESP encoding, the connection pool and
-            redis-py's per-call machinery; replies parsed by redis-py as before.
+            redis-py's per-call machinery; replies parsed by redis-py as before;
+  fast      SimStore(backend="fast"): FastStore, the keyspace and commands in a
+            LuaJIT state (interpreter), the same Lua scripts;
+  fastjit   FastStore(jit=True): the same with LuaJIT's trace compiler on.
+
+Then the queue's own steps, one job at a time through SimDriver: enqueue
+(enqueue.lua), claim (fetch, claim.lua) and finish (finish.lua), in CPU-µs per
+step and per job (the three together), on each store.
 
 The minimal hand-written M/M/c model (queuesim.sim.baseline) is measured too, in
-jobs per wall-second, as the reference the queue scenario is compared with.
+jobs per CPU-second, as the reference the queue scenario is compared with.
 """
 
 from __future__ import annotations
@@ -30,8 +37,11 @@ from typing import Any
 import simpy
 
 from queuesim.drivers import Batch, Conversation
+from queuesim.queue import conversations as conv
+from queuesim.queue.keys import QueueKeys
+from queuesim.queue.options import JobOptions
 from queuesim.scripts import Script
-from queuesim.sim import Network, RandomStreams, Server, SimClock, SimDriver, SimStore, simulate_mmc_minimal
+from queuesim.sim import FastStore, Network, RandomStreams, Server, SimClock, SimDriver, SimStore, simulate_mmc_minimal
 
 INCR = Script.from_source("incr_one", "return redis.call('INCR', KEYS[1])\n")
 
@@ -85,11 +95,50 @@ class NullPipeline:
         return ["1"] * self.n
 
 
+STORES = ("null", "simstore", "direct", "fast", "fastjit")
+
+
 def make_store(kind: str, env: simpy.Environment) -> Any:
     if kind == "null":
         return NullStore()
-    store = SimStore(SimClock(env).time)
+    if kind == "fastjit":
+        return FastStore(SimClock(env).time, jit=True).client()
+    store = SimStore(SimClock(env).time, backend="fast" if kind == "fast" else "fakeredis")
     return store.client(direct=(kind == "direct"))
+
+
+QUEUE_STEPS = ("enqueue", "claim", "finish")
+
+
+def queue_steps(kind: str, jobs: int) -> dict[str, float]:
+    """CPU seconds per step of each queue script, one job at a time through SimDriver."""
+    env = simpy.Environment()
+    driver = SimDriver(env, make_store(kind, env))
+    keys = QueueKeys("bench")
+    fields = JobOptions(remove_on_complete=True).fields()
+    spent = dict.fromkeys(QUEUE_STEPS, 0.0)
+
+    def worker() -> Generator[Any, Any, None]:
+        clock = time.process_time
+        for i in range(jobs):
+            now = driver.now_ms()
+            t0 = clock()
+            yield from driver.run(conv.enqueue(keys, 1000, now, [(f'{{"n":{i}}}', fields)]))
+            t1 = clock()
+            got = yield from driver.run(conv.fetch(keys, 1000, now, 1, lease_ms=30_000, token_prefix="w",
+                                                   stall_interval_ms=5000, max_stalls=1))
+            t2 = clock()
+            outcomes = [conv.Outcome(j.id, j.token, "complete", "null") for j in got.jobs]
+            yield from driver.run(conv.finish(keys, 1000, now, outcomes))
+            t3 = clock()
+            spent["enqueue"] += t1 - t0
+            spent["claim"] += t2 - t1
+            spent["finish"] += t3 - t2
+            yield env.timeout(0.001)
+
+    env.process(worker())
+    env.run()
+    return {step: total / jobs for step, total in spent.items()}
 
 
 def run_once(kind: str, conv_name: str, network: str, server: bool, steps: int) -> float:
@@ -124,13 +173,15 @@ def main() -> None:
     )
     parser.add_argument("--steps", type=int, default=6000, help="steps per measurement")
     parser.add_argument("--repeat", type=int, default=5, help="repeats; the best is kept")
+    parser.add_argument("--jobs", type=int, default=2000, help="jobs per queue measurement (a tenth on fakeredis)")
+    parser.add_argument("--queue-only", action="store_true", help="only the queue scripts and the minimal model")
     args = parser.parse_args()
 
     print("CPU time of this process, best of", args.repeat)
     print(f"{'store':9} {'conversation':12} {'network':8} {'server':7} {'steps/s':>10} {'µs/step':>9}")
-    for conv_name in CONVERSATIONS:
+    for conv_name in () if args.queue_only else CONVERSATIONS:
         for network, server in (("zero", False), ("exp", False), ("exp", True)):
-            kinds = ("null", "simstore", "direct")
+            kinds = STORES
             fastest = dict.fromkeys(kinds, float("inf"))
             for _ in range(args.repeat):
                 for kind in kinds:
@@ -151,6 +202,19 @@ def main() -> None:
 
     per_job = best(minimal, args.repeat)
     print(f"minimal SimPy M/M/1 model: {1 / per_job:10.0f} jobs/s  {per_job * 1e6:7.1f} µs/job  (CPU time)")
+    print()
+
+    print("queue scripts through SimDriver, CPU-µs per step, best of", args.repeat)
+    print(f"{'store':9} " + " ".join(f"{s:>9}" for s in QUEUE_STEPS) + f" {'per job':>9} {'vs model':>9}")
+    for kind in ("simstore", "direct", "fast", "fastjit"):
+        jobs = args.jobs if kind.startswith("fast") else max(1, args.jobs // 10)
+        best_steps = dict.fromkeys(QUEUE_STEPS, float("inf"))
+        for _ in range(args.repeat):
+            for step, value in queue_steps(kind, jobs).items():
+                best_steps[step] = min(best_steps[step], value)
+        total = sum(best_steps.values())
+        cells = " ".join(f"{best_steps[s] * 1e6:9.1f}" for s in QUEUE_STEPS)
+        print(f"{kind:9} {cells} {total * 1e6:9.1f} {total / per_job:8.1f}x")
 
 
 if __name__ == "__main__":

@@ -30,9 +30,9 @@ def main() -> None:
     args = parser.parse_args()
     store = None
     if args.store == "fakeredis":
-        from queuesim.sim.system import default_store as store
+        from queuesim.sim.system import fakeredis_store as store
     elif args.store == "fast":
-        from queuesim.sim.fast_store import fast_store as store  # type: ignore[import-not-found,no-redef]
+        from queuesim.sim.fast_store import fast_store as store  # type: ignore[no-redef]
 
     cfg = QueueConfig(args.arrival_rate, args.service_rate, args.workers, jobs=args.jobs, warmup=args.jobs // 10)
     minimal, real = [], []

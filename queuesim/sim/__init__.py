@@ -16,6 +16,7 @@ from queuesim.sim.distributions import (
     distribution,
 )
 from queuesim.sim.driver import BLOCKING_COMMANDS, DriverStats, SimDriver
+from queuesim.sim.fast_store import FastClient, FastStore
 from queuesim.sim.network import Network
 from queuesim.sim.plots import plot_series, plot_sim_vs_theory, plot_warmup
 from queuesim.sim.server import Server, step_commands
@@ -57,6 +58,8 @@ __all__ = [
     "Distribution",
     "DriverStats",
     "Exponential",
+    "FastClient",
+    "FastStore",
     "LogNormal",
     "MinimalResult",
     "Network",

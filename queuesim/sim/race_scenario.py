@@ -105,7 +105,7 @@ def simulate_race(config: RaceConfig, *, seed: int = 1, replication: int = 0) ->
     env = simpy.Environment()
     clock = SimClock(env)
     streams = RandomStreams(seed, replication)
-    store = SimStore(clock.time)
+    store = SimStore(clock.time, backend="fast")
     SyncDriver(store.client()).run(reset([PRODUCT], quantity=config.stock))
     network_stream = streams["network"]
     arrivals = streams["arrivals"]

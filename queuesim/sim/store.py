@@ -8,7 +8,13 @@ the machine's speed. :class:`SimStore` gives each database of its server a clock
 that reads virtual time instead, so TTLs expire at exactly the simulated instant,
 reproducibly.
 
-``SimStore.client(direct=True)`` is a faster connection for long runs: it hands
+``SimStore(clock, backend="fast")`` keeps the data in a
+:class:`~queuesim.sim.fast_store.FastStore` instead: the same commands and Lua scripts,
+run by LuaJIT over an in-process keyspace, an order of magnitude faster per script step
+(``bench/sim_driver.py``); fakeredis stays the default and the reference to cross-check
+against.
+
+``SimStore.client(direct=True)`` is a faster fakeredis connection for long runs: it hands
 each command straight to fakeredis's command processor, skipping RESP encoding
 and parsing, the connection pool and redis-py's per-call machinery, while replies
 still go through redis-py's own parsing (same types, same exceptions). Pipelines
@@ -31,7 +37,9 @@ import fakeredis
 import redis
 from fakeredis._core._database import Database
 
-__all__ = ["SimStore"]
+from queuesim.sim.fast_store import FastStore
+
+__all__ = ["BACKENDS", "SimStore"]
 
 
 class _ClockedDatabase(Database):
@@ -86,6 +94,10 @@ class _DirectFakeRedis(fakeredis.FakeRedis):
             self._held = None
 
 
+#: The stores a SimStore can keep its data in.
+BACKENDS = ("fakeredis", "fast")
+
+
 class SimStore:
     """An embedded Redis for one simulation run; :meth:`client` makes connections to it.
 
@@ -94,29 +106,39 @@ class SimStore:
 
     Args:
         clock: returns the current time in seconds, e.g. ``SimClock(env).time``.
+        backend: ``"fakeredis"`` (default) or ``"fast"`` (a :class:`FastStore`).
     """
 
-    __slots__ = ("clock", "server")
+    __slots__ = ("backend", "clock", "server")
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Callable[[], float], *, backend: str = "fakeredis") -> None:
         if not callable(clock):
             raise TypeError(f"clock must be a callable returning seconds, got {clock!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown SimStore backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         self.clock = clock
-        self.server = fakeredis.FakeServer()
-        server = self.server
+        self.backend = backend
+        self.server: fakeredis.FakeServer | FastStore
+        if backend == "fast":
+            self.server = FastStore(clock)
+            return
+        server = fakeredis.FakeServer()
         server.dbs = defaultdict(lambda: _ClockedDatabase(server.lock, clock))
+        self.server = server
 
     def __repr__(self) -> str:
-        return f"<SimStore t={self.clock():.6f}s>"
+        return f"<SimStore {self.backend} t={self.clock():.6f}s>"
 
     def client(self, *, decode_responses: bool = True, direct: bool = False) -> redis.Redis:
-        """A new connection to this store (a sync ``fakeredis.FakeRedis``).
+        """A new connection to this store (a sync ``fakeredis.FakeRedis``, or a ``FastClient``).
 
         Args:
             decode_responses: return ``str`` rather than ``bytes``.
-            direct: the faster, single-threaded connection described in the module
-                docstring (same replies and errors).
+            direct: the faster, single-threaded fakeredis connection described in the
+                module docstring (same replies and errors); FastStore clients always are.
         """
+        if isinstance(self.server, FastStore):
+            return self.server.client(decode_responses=decode_responses)
         cls = _DirectFakeRedis if direct else fakeredis.FakeRedis
         client: redis.Redis = cls(server=self.server, decode_responses=decode_responses)
         return client

@@ -24,7 +24,7 @@ from queuesim.sim.store import SimStore
 from queuesim.sim.streams import RandomStreams
 from queuesim.sim.workers import RunHandler, SimWorker, WakeBus
 
-__all__ = ["QueueSystem", "StoreFactory", "default_store"]
+__all__ = ["QueueSystem", "StoreFactory", "default_store", "fakeredis_store"]
 
 #: Makes the simulation's Redis client from a clock in seconds.
 StoreFactory = Callable[[Callable[[], float]], Any]
@@ -32,7 +32,12 @@ EVENTS_MAXLEN = 1000
 
 
 def default_store(clock: Callable[[], float]) -> Any:
-    """The default store: fakeredis with the simulation's clock, through its direct client."""
+    """The default store: a FastStore on the simulation's clock (the same scripts, run by LuaJIT)."""
+    return SimStore(clock, backend="fast").client()
+
+
+def fakeredis_store(clock: Callable[[], float]) -> Any:
+    """fakeredis with the simulation's clock, through its direct client: the store to cross-check against."""
     return SimStore(clock).client(direct=True)
 
 
