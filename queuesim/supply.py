@@ -117,7 +117,8 @@ class Supply:
         script_keys: further keys the script touches.
         when_empty: commands the ``naive`` and ``watch`` strategies also send once
             an attempt finds the count at 0 or below, or takes it there (``watch``
-            writes them in the same transaction as the decrement).
+            writes them in the same transaction as the decrement). They are sent
+            one by one (a plain loop: ``yield from`` a tuple cannot take replies).
     """
 
     key: str
@@ -205,8 +206,9 @@ def take(
 def _take_naive(supply: Supply, quantity: int, think: float) -> Conversation[Take]:
     left = supply.count((yield ("GET", supply.key)))
     if left < quantity:
-        for command in supply.when_empty:
-            yield command
+        if left <= 0:
+            for command in supply.when_empty:
+                yield command
         return Take(TakeStatus.SHORT, left)
     if think:
         yield Pause(think)
@@ -225,9 +227,9 @@ def _take_watch(supply: Supply, quantity: int, think: float, max_retries: int) -
         left = supply.count((yield ("GET", supply.key)))
         if left < quantity:
             yield ("UNWATCH",)
-            # a plain loop: ``yield from`` a tuple would choke on the replies the driver sends in
-            for command in supply.when_empty:  # noqa: UP028
-                yield command
+            if left <= 0:
+                for command in supply.when_empty:  # noqa: UP028 (a tuple cannot take the replies sent in)
+                    yield command
             return Take(TakeStatus.SHORT, left, retries)
         if think:
             yield Pause(think)

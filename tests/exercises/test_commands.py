@@ -20,6 +20,7 @@ LIST_OUTPUT = """\
 5-subscriber         print messages on 'holberton school channel' until KILL_SERVER
 5-publisher          publish four messages on 'holberton school channel', 100-400 ms apart
 9-stock              serve 'In stock?' on port 1245: list products, reserve them without overselling
+100-seat             serve 'Can I have a seat?' on port 1245: reserve seats through a job queue
 """
 
 TOUR_OUTPUT = """\
