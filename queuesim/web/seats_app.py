@@ -302,7 +302,8 @@ def serve_seats(
     app = create_seats_app(
         lambda: server_client(redis_url, kind, timeout=timeout),
         strategy,
-        worker_source=lambda: server_client(redis_url, ClientKind.SYNC, timeout=timeout),
+        # the worker and the event listener block up to 0.5 s in Redis: their reads need a longer timeout
+        worker_source=lambda: server_client(redis_url, ClientKind.SYNC, timeout=max(timeout, DEFAULT_TIMEOUT)),
         concurrency=concurrency,
     )
     return serve(app, host, port, access_log=access_log)

@@ -1,10 +1,13 @@
-"""Helpers for the web tests: a TCP proxy that can cut or stall Redis, free ports, the app behind a client."""
+"""Helpers for the web tests: a TCP proxy that can cut or stall Redis, free ports, the app behind a client,
+polling with a deadline."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 import threading
+import time
+from collections.abc import Callable
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -100,3 +103,16 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Poll ``condition`` until it holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.01)
+
+
+def worker_threads() -> int:
+    """How many seat workers run in this process."""
+    return sum(t.name == "seat-worker" and t.is_alive() for t in threading.enumerate())
