@@ -166,27 +166,35 @@ class SeatProcessor:
 
     @property
     def listening(self) -> bool:
-        """Whether the job events are being read (then :meth:`follow` does no I/O)."""
+        """Whether the job events are being read (then :meth:`follow` of a job saved since needs no I/O)."""
         return self._listening
 
     def prepare(self) -> bool:
         """At server start: store the initial seats unless a count exists; True if it wrote.
 
-        Also registers the queue's name and warns if Redis may evict keys. Any
-        Redis error propagates (the caller decides whether startup may go on).
+        Also registers the queue's name, warns if Redis may evict keys, and starts
+        reading the job events (so that :meth:`follow` needs no Redis round trip,
+        and a job whose worker died is logged when it is recovered). Any Redis
+        error propagates (the caller decides whether startup may go on).
         """
         client = self.queue.client
         written = self.queue.driver.run(initialize())
         client.sadd(self.queue.keys.registry, QUEUE_NAME)
         self.queue.check_eviction_policy()
+        self.queue.on("job stalled", self._stalled)
+        self._listening = True
         return written
+
+    @staticmethod
+    def _stalled(job_id: str, *args: Any) -> None:
+        log.warning("Seat reservation job %s stalled (its worker stopped answering); it will run again", job_id)
 
     def follow(self, job_id: str, event_id: str | None) -> None:
         """Print the log line of job ``job_id`` when it completes or fails (from any worker).
 
         ``event_id`` (its ``enqueue`` event) lets the listener replay what it
         missed, so a job that finished before this call still gets its line.
-        The first call starts the event listener (one Redis read).
+        Unless :meth:`prepare` ran, the first call starts the event listener (Redis reads).
         """
         job = Job(self.queue, None)
         job.id, job.event_id = job_id, event_id
