@@ -6,7 +6,8 @@ Routes and bodies are the original's, made exact (compact JSON, same keys):
 * ``GET /reserve_seat`` → 409 ``{"status":"Reservation are blocked"}`` (sic) when
   reservations are off; else it saves a job on queue ``reserve_seat`` and, only
   once the job is saved, answers 202 ``{"status":"Reservation in process"}``, or
-  503 ``{"status":"Reservation failed"}`` if saving failed;
+  503 ``{"status":"Reservation failed"}`` if saving failed (or did not finish within
+  the deadline: a save that Redis completes that late still runs its job);
 * ``GET /process`` → 200 ``{"status":"Queue processing"}``: starts this process's
   worker on the queue (in the server process, on threads); later calls start no more.
 
