@@ -172,13 +172,16 @@ class SeatProcessor:
     def prepare(self) -> bool:
         """At server start: store the initial seats unless a count exists; True if it wrote.
 
-        Also registers the queue's name, warns if Redis may evict keys, and starts
-        reading the job events (so that :meth:`follow` needs no Redis round trip,
-        and a job whose worker died is logged when it is recovered). Any Redis
-        error propagates (the caller decides whether startup may go on).
+        Also loads the enqueue script into Redis (so that a burst of first requests
+        does not each meet ``NOSCRIPT`` and load it), registers the queue's name,
+        warns if Redis may evict keys, and starts reading the job events (so that
+        :meth:`follow` needs no Redis round trip, and a job whose worker died is
+        logged when it is recovered). Any Redis error propagates (the caller
+        decides whether startup may go on).
         """
         client = self.queue.client
         written = self.queue.driver.run(initialize())
+        client.script_load(conv.ENQUEUE.source)
         client.sadd(self.queue.keys.registry, QUEUE_NAME)
         self.queue.check_eviction_policy()
         self.queue.on("job stalled", self._stalled)

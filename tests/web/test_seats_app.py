@@ -263,12 +263,11 @@ def test_concurrent_requests_and_workers_in_one_process(
     completed = sum(line.endswith("completed") for line in lines)
     left = int(r.get(SEATS_KEY) or 0)
     assert left >= 0
-    assert r.get(SWITCH_KEY) == "0"
     if strategy == "naive":
-        assert completed >= 10  # and usually more: seats sold twice
+        assert completed >= 10  # and usually more: seats sold twice (the count, and the switch, mean nothing)
     else:
         assert completed == 10
-        assert left == 0
+        assert (left, r.get(SWITCH_KEY)) == (0, "0")
 
 
 def test_the_schema_describes_every_route_and_response(api: TestClient) -> None:
