@@ -19,6 +19,7 @@ import json
 import logging
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,7 @@ from queuesim.seats import NOT_ENOUGH_SEATS, SeatStatus, initialize, reserve
 from queuesim.supply import DEFAULT_MAX_RETRIES, Strategy, check_count, check_think
 
 __all__ = [
+    "EARLY_OUTCOMES",
     "EVENTS_MAXLEN",
     "QUEUE_NAME",
     "SEAT_QUEUE_KEYS",
@@ -55,6 +57,8 @@ QUEUE_NAME = "reserve_seat"
 SEAT_QUEUE_KEYS = QueueKeys(QUEUE_NAME)
 #: About how many events the queue's stream keeps (the queue's default).
 EVENTS_MAXLEN = 10_000
+#: Outcomes kept for jobs not (yet) followed by this process (other processes' jobs, mostly).
+EARLY_OUTCOMES = 10_000
 _DATA = json.dumps({})  # the original's job carried no data
 
 
@@ -154,6 +158,10 @@ class SeatProcessor:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._listening = False
+        # jobs this process saved whose outcome is still to come, and outcomes that came first
+        self._followed: set[str] = set()
+        self._early: OrderedDict[str, str] = OrderedDict()
+        self._lines_lock = threading.Lock()
 
     def __repr__(self) -> str:
         state = "processing" if self.processing else "idle"
@@ -166,7 +174,7 @@ class SeatProcessor:
 
     @property
     def listening(self) -> bool:
-        """Whether the job events are being read (then :meth:`follow` of a job saved since needs no I/O)."""
+        """Whether the job events are being read (see :meth:`listen`)."""
         return self._listening
 
     def prepare(self) -> bool:
@@ -174,36 +182,60 @@ class SeatProcessor:
 
         Also loads the enqueue script into Redis (so that a burst of first requests
         does not each meet ``NOSCRIPT`` and load it), registers the queue's name,
-        warns if Redis may evict keys, and starts reading the job events (so that
-        :meth:`follow` needs no Redis round trip, and a job whose worker died is
-        logged when it is recovered). Any Redis error propagates (the caller
-        decides whether startup may go on).
+        warns if Redis may evict keys, and starts reading the job events
+        (:meth:`listen`). Any Redis error
+        propagates (the caller decides whether startup may go on).
         """
         client = self.queue.client
         written = self.queue.driver.run(initialize())
         client.script_load(conv.ENQUEUE.source)
         client.sadd(self.queue.keys.registry, QUEUE_NAME)
         self.queue.check_eviction_policy()
-        self.queue.on("job stalled", self._stalled)
-        self._listening = True
+        self.listen()
         return written
+
+    def listen(self) -> None:
+        """Start reading the queue's job events (a Redis read; later calls do nothing).
+
+        Outcomes of jobs saved from now on are logged by :meth:`follow`; a job
+        whose worker died is logged when it is recovered.
+        """
+        with self._lock:
+            if self._listening:
+                return
+            self.queue.on("job complete", lambda job_id, *_: self._ended(job_id, completed_line(job_id)))
+            self.queue.on("job failed", lambda job_id, error="", *_: self._ended(job_id, failed_line(job_id, error)))
+            self.queue.on("job stalled", self._stalled)
+            self._listening = True
 
     @staticmethod
     def _stalled(job_id: str, *args: Any) -> None:
         log.warning("Seat reservation job %s stalled (its worker stopped answering); it will run again", job_id)
 
-    def follow(self, job_id: str, event_id: str | None) -> None:
-        """Print the log line of job ``job_id`` when it completes or fails (from any worker).
+    def _ended(self, job_id: str, line: str) -> None:
+        with self._lines_lock:
+            if job_id in self._followed:
+                self._followed.discard(job_id)
+            else:  # not followed (yet): another process's job, or one that ended before follow()
+                self._early[job_id] = line
+                if len(self._early) > EARLY_OUTCOMES:
+                    self._early.popitem(last=False)
+                return
+        self.report(line)
 
-        ``event_id`` (its ``enqueue`` event) lets the listener replay what it
-        missed, so a job that finished before this call still gets its line.
-        Unless :meth:`prepare` ran, the first call starts the event listener (Redis reads).
+    def follow(self, job_id: str) -> None:
+        """Print the log line of job ``job_id`` (saved by this process) when it completes or fails.
+
+        Whichever worker (or process) runs it. A job whose outcome was read before
+        this call gets its line at once. No Redis round trip: call :meth:`listen`
+        (or :meth:`prepare`) before saving jobs.
         """
-        job = Job(self.queue, None)
-        job.id, job.event_id = job_id, event_id
-        job.on("complete", lambda *_: self.report(completed_line(job_id)))
-        job.on("failed", lambda error="", *_: self.report(failed_line(job_id, error)))
-        self._listening = True
+        with self._lines_lock:
+            line = self._early.pop(job_id, None)
+            if line is None:
+                self._followed.add(job_id)
+                return
+        self.report(line)
 
     def process(self) -> bool:
         """Start the worker unless it runs already; True if this call started it."""
@@ -234,4 +266,5 @@ class SeatProcessor:
                 thread.join(wait + 5.0)
             self._thread = None
         self.queue.close()
-        self._listening = False
+        with self._lock:
+            self._listening = False

@@ -11,6 +11,7 @@ import fakeredis
 import pytest
 import redis
 
+import queuesim.seat_jobs
 from queuesim.drivers import SyncDriver
 from queuesim.queue import Job, Queue, Worker
 from queuesim.seat_jobs import (
@@ -115,8 +116,9 @@ def test_prepare_stores_50_seats_once(r: redis.Redis, make_processor: Any) -> No
 def test_process_starts_one_worker_and_reports_each_job(r: redis.Redis, make_processor: Any) -> None:
     processor, lines = make_processor()
     SeatService(r).reset(2)
-    for job_id, event_id in enqueue(r, 3):
-        processor.follow(job_id, event_id)
+    processor.listen()
+    for job_id, _ in enqueue(r, 3):
+        processor.follow(job_id)
     assert repr(processor) == "<SeatProcessor atomic idle>"
     assert processor.process() is True
     assert [processor.process() for _ in range(5)] == [False] * 5  # no second worker
@@ -129,8 +131,8 @@ def test_process_starts_one_worker_and_reports_each_job(r: redis.Redis, make_pro
         "Seat reservation job 3 failed: Not enough seats available",
     ]
     # a job saved while the worker runs is picked up at once
-    [(job_id, event_id)] = enqueue(r, 1)
-    processor.follow(job_id, event_id)
+    [(job_id, _)] = enqueue(r, 1)
+    processor.follow(job_id)
     wait_until(lambda: len(lines) == 4)
     assert lines[-1] == "Seat reservation job 4 failed: Not enough seats available"
     processor.close()
@@ -140,24 +142,43 @@ def test_process_starts_one_worker_and_reports_each_job(r: redis.Redis, make_pro
 def test_a_job_that_ended_before_follow_still_gets_its_line(r: redis.Redis, make_processor: Any) -> None:
     processor, lines = make_processor()
     worker_side, _ = make_processor()
+    processor.listen()
     saved = enqueue(r, 2)
-    processor.follow(*saved[0])  # the listener starts now
+    processor.follow(saved[0][0])
     worker_side.process()  # another worker (as in another process) runs both jobs
     wait_until(lambda: worker_side.queue.counts()["complete"] == 2)
-    processor.follow(*saved[1])  # job 2 is over already: its line is replayed
+    wait_until(lambda: len(lines) == 1)
+    processor.follow(saved[1][0])  # job 2 is over already (or about to be): its line comes all the same
     wait_until(lambda: len(lines) == 2)
     assert sorted(lines) == ["Seat reservation job 1 completed", "Seat reservation job 2 completed"]
 
 
 def test_jobs_this_process_did_not_follow_print_nothing(r: redis.Redis, make_processor: Any) -> None:
     processor, lines = make_processor()
+    processor.listen()
     mine = enqueue(r, 1)[0]
     enqueue(r, 1)  # someone else's job
-    processor.follow(*mine)
+    processor.follow(mine[0])
     processor.process()
     wait_until(lambda: processor.queue.counts()["complete"] == 2)
     wait_until(lambda: len(lines) == 1)
     assert lines == ["Seat reservation job 1 completed"]
+
+
+def test_only_the_latest_unfollowed_outcomes_are_kept(
+    r: redis.Redis, make_processor: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queuesim.seat_jobs, "EARLY_OUTCOMES", 2)
+    processor, lines = make_processor()
+    processor.listen()
+    saved = [job_id for job_id, _ in enqueue(r, 3)]
+    processor.process()
+    wait_until(lambda: processor.queue.counts()["complete"] == 3)
+    processor.follow(saved[2])  # kept: its line comes (at once, or as soon as the event is read)
+    wait_until(lambda: lines == ["Seat reservation job 3 completed"])
+    processor.follow(saved[0])  # forgotten: only 2 outcomes are kept for jobs nobody followed yet
+    processor.close()
+    assert lines == ["Seat reservation job 3 completed"]
 
 
 def test_close_lets_a_running_job_finish(r: redis.Redis, make_processor: Any) -> None:

@@ -247,11 +247,11 @@ def create_seats_app(
         if not await runner.run(reservation_enabled()):
             return JSONResponse(_BLOCKED, status_code=409)
         try:
-            job_id, event_id = await runner.run(enqueue_reservation(wall_clock_ms()))
+            job_id, _ = await runner.run(enqueue_reservation(wall_clock_ms()))
         except (redis.exceptions.RedisError, TimeoutError) as exc:
             log.warning("GET /reserve_seat: the job was not saved: %s: %s", type(exc).__name__, exc)
             return JSONResponse(_FAILED, status_code=503, headers={"Retry-After": "1"})
-        await _follow(side.get(), job_id, event_id)
+        await _follow(side.get(), job_id)
         return JSONResponse(_IN_PROCESS, status_code=202)
 
     @app.get(
@@ -268,13 +268,12 @@ def create_seats_app(
     return app
 
 
-async def _follow(processor: SeatProcessor, job_id: str, event_id: str | None) -> None:
-    """Have the job's outcome logged; the first call starts the event listener (I/O: in a thread)."""
+async def _follow(processor: SeatProcessor, job_id: str) -> None:
+    """Have the job's outcome logged (reading the events first if startup could not: in a thread)."""
     try:
-        if processor.listening:
-            processor.follow(job_id, event_id)
-        else:
-            await anyio.to_thread.run_sync(processor.follow, job_id, event_id)
+        if not processor.listening:
+            await anyio.to_thread.run_sync(processor.listen)
+        processor.follow(job_id)
     except redis.exceptions.RedisError as exc:
         log.warning("job %s is saved, but its outcome will not be logged: %s", job_id, exc)
 

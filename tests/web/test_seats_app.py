@@ -135,12 +135,13 @@ def test_a_failed_save_is_reservation_failed(
 
 
 def test_a_job_whose_outcome_cannot_be_followed_is_still_in_process(
-    api: TestClient, r: redis.Redis, monkeypatch: pytest.MonkeyPatch
+    make_seats: Any, r: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def follow(self: SeatProcessor, job_id: str, event_id: str | None) -> None:
+    def listen(self: SeatProcessor) -> None:
         raise redis.ConnectionError("lost")
 
-    monkeypatch.setattr(SeatProcessor, "follow", follow)
+    monkeypatch.setattr(SeatProcessor, "listen", listen)
+    api = make_seats()  # startup could not listen either
     assert api.get("/reserve_seat").content == IN_PROCESS
     assert jobs(r)["inactive"] == 1
 
