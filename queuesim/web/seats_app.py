@@ -54,6 +54,7 @@ from queuesim.web.common import (
 from queuesim.web.serve import DEFAULT_HOST, DEFAULT_PORT, serve
 
 __all__ = [
+    "WORKER_TIMEOUT",
     "AvailableSeatsOut",
     "QueueProcessing",
     "ReservationFailedBody",
@@ -67,6 +68,10 @@ __all__ = [
 
 log = logging.getLogger("queuesim.web")
 
+#: Seconds the worker's and the event listener's Redis commands may take (``serve_seats``): more than
+#: the request handlers' timeout, since they block up to 0.5 s in Redis by design and nobody waits on
+#: them; a job that timed out would fail.
+WORKER_TIMEOUT = 5.0
 #: A synchronous client, or a callable that makes one when the app starts (the app then closes it).
 SyncClientSource = redis.Redis | Callable[[], redis.Redis]
 
@@ -302,8 +307,7 @@ def serve_seats(
     app = create_seats_app(
         lambda: server_client(redis_url, kind, timeout=timeout),
         strategy,
-        # the worker and the event listener block up to 0.5 s in Redis: their reads need a longer timeout
-        worker_source=lambda: server_client(redis_url, ClientKind.SYNC, timeout=max(timeout, DEFAULT_TIMEOUT)),
+        worker_source=lambda: server_client(redis_url, ClientKind.SYNC, timeout=max(timeout, WORKER_TIMEOUT)),
         concurrency=concurrency,
     )
     return serve(app, host, port, access_log=access_log)
