@@ -55,13 +55,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 20.0, path: str = "/list_products") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"the server exited with status {proc.returncode}")
         try:
-            if httpx.get(f"{base}/list_products", timeout=1.0).status_code == 200:
+            if httpx.get(f"{base}{path}", timeout=1.0).status_code == 200:
                 return
         except httpx.TransportError:
             time.sleep(0.05)

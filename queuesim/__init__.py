@@ -38,6 +38,15 @@ from queuesim.queue import PRIORITIES, Event, Job, JobOptions, JobState, Queue, 
 from queuesim.queue.aio import AsyncJob, AsyncQueue, AsyncWorker
 from queuesim.queue.invariants import check_invariants
 from queuesim.scripts import Script, ScriptCall, load_script
+from queuesim.seat_jobs import SeatProcessor
+from queuesim.seats import (
+    SeatReservation,
+    SeatService,
+    SeatStatus,
+    get_current_available_seats,
+    reserve_seat,
+    reset_seats,
+)
 from queuesim.stock import (
     AsyncStockService,
     Product,
@@ -51,6 +60,7 @@ from queuesim.stock import (
     reserve_stock_by_id,
     reset_stock,
 )
+from queuesim.supply import Strategy
 
 __all__ = [
     "PRIORITIES",
@@ -84,8 +94,13 @@ __all__ = [
     "ReservationsBlocked",
     "Script",
     "ScriptCall",
+    "SeatProcessor",
+    "SeatReservation",
+    "SeatService",
+    "SeatStatus",
     "StockService",
     "StockStrategy",
+    "Strategy",
     "SyncDriver",
     "TestMode",
     "Worker",
@@ -101,6 +116,7 @@ __all__ = [
     "display_school_value",
     "display_school_value_async",
     "embedded_server",
+    "get_current_available_seats",
     "get_current_reserved_stock_by_id",
     "get_item_by_id",
     "list_products",
@@ -113,7 +129,9 @@ __all__ = [
     "redis_client",
     "redis_client_async",
     "redis_url",
+    "reserve_seat",
     "reserve_stock_by_id",
+    "reset_seats",
     "reset_stock",
     "run",
     "run_async",

@@ -2,25 +2,15 @@
 
 Redis key ``item.<id>`` holds a product's **remaining** stock; a missing key
 means the product still has its initial stock. A reservation checks that stock
-is left and takes one unit. *How* it does that is the lesson, so three
-strategies exist, each a conversation (see :mod:`queuesim.drivers`):
+is left and takes one unit. *How* it does that is the lesson: the strategies
+``atomic`` (the default: one Lua script, ``reserve_stock.lua``), ``watch``
+(optimistic locking with retries) and ``naive`` (the original's racy GET then
+SET, a teaching foil) are those of :mod:`queuesim.supply`, which the seat
+service shares; this module gives them products and stock keys.
 
-* ``atomic`` (the default): one Lua script reads, checks and decrements in a
-  single step. Nothing can land in between, so exactly ``stock`` reservations
-  succeed, whatever the concurrency.
-* ``watch``: optimistic locking. ``WATCH`` the key, read it, then write in a
-  ``MULTI``/``EXEC`` transaction; Redis aborts the transaction if the key
-  changed since the ``WATCH``, and the client tries again (a bounded number of
-  times). Correct, but contention costs retries.
-* ``naive``: ``GET``, then ``SET`` to one less, as the original Express service
-  did. Two clients that read the same value both "succeed": the stock is
-  oversold. Kept only as a teaching foil; never the default.
-
-``think`` is client-side work between the read and the write (seconds). The
-conversation does not sleep: it yields a :class:`~queuesim.drivers.Pause`, which
-the driver honours (a real sleep, an ``asyncio.sleep``, or virtual time in a
-simulation). It widens the race window of ``naive`` and the retry window of
-``watch``; ``atomic`` has no window, so it ignores it.
+``think`` is client-side work between the read and the write (seconds), a
+:class:`~queuesim.drivers.Pause` the driver honours; it widens the race window
+of ``naive`` and the retry window of ``watch``; ``atomic`` ignores it.
 """
 
 from __future__ import annotations
@@ -32,11 +22,22 @@ from enum import StrEnum
 from typing import Any
 
 import redis
-import redis.exceptions
 
-from queuesim.drivers import AsyncDriver, Batch, Conversation, Pause, SyncDriver
+from queuesim.drivers import AsyncDriver, Batch, Conversation, SyncDriver
 from queuesim.errors import ProductNotFound
 from queuesim.scripts import load_script
+from queuesim.supply import (
+    DEFAULT_MAX_RETRIES,
+    MAX_COUNT,
+    Strategy,
+    Supply,
+    Take,
+    TakeStatus,
+    check_count,
+    check_think,
+    read,
+    take,
+)
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
@@ -60,15 +61,14 @@ __all__ = [
     "stock_key",
 ]
 
-#: How many times the ``watch`` strategy retries after an aborted transaction.
-DEFAULT_MAX_RETRIES = 100
 #: The largest stock a product can be given (Lua numbers stay exact well beyond it).
-MAX_STOCK = 10**12
+MAX_STOCK = MAX_COUNT
+#: The stock service's name for :class:`queuesim.supply.Strategy` (the seat service shares it).
+StockStrategy = Strategy
 
 _RESERVE_STOCK = load_script("reserve_stock")
 # Ids are plain ASCII decimal numbers: "1abc", "-1", "+1", " 1", "1.0" and "١" are not ids.
 _ID = re.compile(r"[0-9]{1,18}", re.ASCII)
-_COUNT = re.compile(r"-?[0-9]{1,15}", re.ASCII)  # as reserve_stock.lua accepts
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,27 +92,6 @@ PRODUCTS: tuple[Product, ...] = (
     Product(4, "Suitcase 1050", 550, 5),
 )
 _BY_ID = {p.item_id: p for p in PRODUCTS}
-
-
-class StockStrategy(StrEnum):
-    """How a reservation checks and decrements the stock."""
-
-    NAIVE = "naive"  #: GET then SET: racy, oversells under concurrency (teaching foil)
-    WATCH = "watch"  #: WATCH, GET, MULTI/SET/EXEC, retried when another client got there first
-    ATOMIC = "atomic"  #: one Lua script: check and decrement in a single atomic step
-
-    @classmethod
-    def parse(cls, value: StockStrategy | str) -> StockStrategy:
-        """The strategy named ``value``.
-
-        Raises:
-            ValueError: no strategy has that name (the message lists them).
-        """
-        try:
-            return cls(value)
-        except ValueError:
-            names = ", ".join(s.value for s in cls)
-            raise ValueError(f"unknown stock strategy {value!r}; choose one of {names}") from None
 
 
 class ReservationStatus(StrEnum):
@@ -182,27 +161,8 @@ def stock_key(product: Product) -> str:
     return f"item.{product.item_id}"
 
 
-def _count(raw: Any, product: Product) -> int:
-    """The remaining stock from a GET reply: a missing key means the initial stock; 0 stays 0."""
-    if raw is None:
-        return product.initial_quantity
-    text = raw.decode() if isinstance(raw, bytes) else str(raw)
-    if not _COUNT.fullmatch(text):
-        raise ValueError(f"{stock_key(product)} holds {text!r}, not a stock count")
-    return int(text)
-
-
-def _check_quantity(quantity: int, *, minimum: int, what: str) -> int:
-    if isinstance(quantity, bool) or not isinstance(quantity, int):
-        raise TypeError(f"{what} must be an int, not {type(quantity).__name__}")
-    if not minimum <= quantity <= MAX_STOCK:
-        raise ValueError(f"{what} must be between {minimum} and {MAX_STOCK}, got {quantity}")
-    return quantity
-
-
-def _check_think(think: float) -> float:
-    Pause(think)  # validates: a finite number >= 0
-    return float(think)
+def _supply(product: Product) -> Supply:
+    return Supply(stock_key(product), product.initial_quantity, "stock count", _RESERVE_STOCK)
 
 
 # --------------------------------------------------------------------------- conversations
@@ -210,52 +170,14 @@ def _check_think(think: float) -> float:
 
 def current_quantity(product: Product) -> Conversation[int]:
     """Conversation: the remaining stock of ``product`` (the initial stock if never touched)."""
-    raw = yield ("GET", stock_key(product))
-    return _count(raw, product)
+    return read(_supply(product))
 
 
-def _reserve_naive(product: Product, quantity: int, think: float) -> Conversation[Reservation]:
-    key = stock_key(product)
-    left = _count((yield ("GET", key)), product)
-    if left < quantity:
-        return Reservation(ReservationStatus.NOT_ENOUGH_STOCK, product.item_id, left)
-    if think:
-        yield Pause(think)
-    # Another client may have read the same value meanwhile: both write left - 1.
-    yield ("SET", key, left - quantity)
-    return Reservation(ReservationStatus.CONFIRMED, product.item_id, left - quantity)
-
-
-def _reserve_watch(
-    product: Product, quantity: int, think: float, max_retries: int
-) -> Conversation[Reservation]:
-    key = stock_key(product)
-    retries = 0
-    while True:
-        yield ("WATCH", key)
-        left = _count((yield ("GET", key)), product)
-        if left < quantity:
-            yield ("UNWATCH",)
-            return Reservation(ReservationStatus.NOT_ENOUGH_STOCK, product.item_id, left, retries)
-        if think:
-            yield Pause(think)
-        try:
-            yield Batch.of([("SET", key, left - quantity)], atomic=True)
-        except redis.exceptions.WatchError:
-            # Someone changed the key after our WATCH: EXEC did nothing. Read again.
-            if retries >= max_retries:
-                return Reservation(ReservationStatus.CONTENDED, product.item_id, None, retries)
-            retries += 1
-            continue
-        return Reservation(ReservationStatus.CONFIRMED, product.item_id, left - quantity, retries)
-
-
-def _reserve_atomic(product: Product, quantity: int) -> Conversation[Reservation]:
-    reserved, left = yield _RESERVE_STOCK([stock_key(product)], [product.initial_quantity, quantity])
-    if int(reserved) < 0:
-        _count(left, product)  # raises the same ValueError as the other strategies
-    status = ReservationStatus.CONFIRMED if int(reserved) else ReservationStatus.NOT_ENOUGH_STOCK
-    return Reservation(status, product.item_id, int(left))
+_STATUS = {
+    TakeStatus.TAKEN: ReservationStatus.CONFIRMED,
+    TakeStatus.SHORT: ReservationStatus.NOT_ENOUGH_STOCK,
+    TakeStatus.CONTENDED: ReservationStatus.CONTENDED,
+}
 
 
 def reserve(
@@ -279,15 +201,15 @@ def reserve(
     Raises:
         ValueError: an unknown strategy, or an argument out of range.
     """
-    chosen = StockStrategy.parse(strategy)
-    _check_quantity(quantity, minimum=1, what="quantity")
-    think = _check_think(think)
-    _check_quantity(max_retries, minimum=0, what="max_retries")
-    if chosen is StockStrategy.NAIVE:
-        return _reserve_naive(product, quantity, think)
-    if chosen is StockStrategy.WATCH:
-        return _reserve_watch(product, quantity, think, max_retries)
-    return _reserve_atomic(product, quantity)
+    chosen = Strategy.parse(strategy, "stock")
+    check_count(quantity, minimum=1, what="quantity")
+    taking = take(_supply(product), chosen, quantity=quantity, think=think, max_retries=max_retries)
+    return _reserve(product, taking)
+
+
+def _reserve(product: Product, taking: Conversation[Take]) -> Conversation[Reservation]:
+    result = yield from taking
+    return Reservation(_STATUS[result.status], product.item_id, result.left, result.retries)
 
 
 def reset(products: Sequence[Product] = PRODUCTS, quantity: int | None = None) -> Conversation[None]:
@@ -297,7 +219,7 @@ def reset(products: Sequence[Product] = PRODUCTS, quantity: int | None = None) -
         ValueError: ``quantity`` is negative or above :data:`MAX_STOCK`.
     """
     if quantity is not None:
-        _check_quantity(quantity, minimum=0, what="quantity")
+        check_count(quantity, minimum=0, what="quantity")
     return _reset(tuple(products), quantity)
 
 
@@ -334,9 +256,9 @@ class StockService:
         max_retries: int = DEFAULT_MAX_RETRIES,
     ) -> None:
         self._driver = SyncDriver(client)
-        self.strategy = StockStrategy.parse(strategy)
-        self.think = _check_think(think)
-        self.max_retries = _check_quantity(max_retries, minimum=0, what="max_retries")
+        self.strategy = Strategy.parse(strategy, "stock")
+        self.think = check_think(think)
+        self.max_retries = check_count(max_retries, minimum=0, what="max_retries")
 
     def __repr__(self) -> str:
         return f"<StockService {self.strategy.value}>"
@@ -378,9 +300,9 @@ class AsyncStockService:
         max_retries: int = DEFAULT_MAX_RETRIES,
     ) -> None:
         self._driver = AsyncDriver(client)
-        self.strategy = StockStrategy.parse(strategy)
-        self.think = _check_think(think)
-        self.max_retries = _check_quantity(max_retries, minimum=0, what="max_retries")
+        self.strategy = Strategy.parse(strategy, "stock")
+        self.think = check_think(think)
+        self.max_retries = check_count(max_retries, minimum=0, what="max_retries")
 
     def __repr__(self) -> str:
         return f"<AsyncStockService {self.strategy.value}>"

@@ -111,6 +111,11 @@ _REGISTRY: tuple[Exercise, ...] = (
         "serve 'In stock?' on port 1245: list products, reserve them without overselling",
         "queuesim.web.stock_app:main",
     ),
+    Exercise(
+        "100-seat",
+        "serve 'Can I have a seat?' on port 1245: reserve seats through a job queue",
+        "queuesim.web.seats_app:main",
+    ),
 )
 
 #: Every exercise by name, in course order.

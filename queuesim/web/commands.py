@@ -1,8 +1,8 @@
 """Sub-commands for the web services: ``queuesim serve <service>`` and ``queuesim reset <service>``.
 
-Each service is a sub-sub-command, so ``serve seats`` / ``reset seats`` slot in
-next to ``stock``: add a ``_add_serve_<name>`` and a ``_add_reset_<name>``
-function and call them from :func:`register`.
+Each service is a sub-sub-command (``serve stock``, ``serve seats``, ``reset stock``,
+``reset seats``): a service adds a ``_add_serve_<name>`` and a ``_add_reset_<name>``
+function and calls them from :func:`register`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from typing import Any
 
 from queuesim.connection import connect, mask_url, redis_url
 from queuesim.errors import ConnectionFailed, InvalidURL, ProductNotFound
-from queuesim.stock import MAX_STOCK, PRODUCTS, StockService, StockStrategy, get_item_by_id
+from queuesim.seats import INITIAL_SEATS, SEATS_KEY, SWITCH_KEY, SeatService
+from queuesim.stock import MAX_STOCK, PRODUCTS, StockService, get_item_by_id
+from queuesim.supply import MAX_COUNT, Strategy
 from queuesim.web.clients import ClientKind
 from queuesim.web.serve import DEFAULT_HOST, DEFAULT_PORT
 
@@ -29,6 +31,7 @@ def register(sub: Any) -> None:
     )
     services = serve.add_subparsers(dest="service", metavar="SERVICE", required=True)
     _add_serve_stock(services)
+    _add_serve_seats(services)
 
     reset = sub.add_parser(
         "reset",
@@ -37,6 +40,7 @@ def register(sub: Any) -> None:
     )
     targets = reset.add_subparsers(dest="service", metavar="SERVICE", required=True)
     _add_reset_stock(targets)
+    _add_reset_seats(targets)
 
 
 def _redis_option(parser: argparse.ArgumentParser) -> None:
@@ -60,20 +64,16 @@ def _stock_quantity(text: str) -> int:
     return int(text)
 
 
-def _add_serve_stock(services: Any) -> None:
-    p = services.add_parser(
-        "stock",
-        help="exercise 12, 'In stock?': list and reserve products",
-        description="Serve GET /list_products, /list_products/<id> and /reserve_product/<id>.",
-    )
+def _server_options(p: argparse.ArgumentParser, what: str) -> None:
+    """The options every ``serve`` service takes: where to listen, Redis, strategy, I/O, access log."""
     p.add_argument("--host", default=DEFAULT_HOST, help=f"interface to listen on (default {DEFAULT_HOST})")
     p.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     _redis_option(p)
     p.add_argument(
         "--strategy",
-        choices=[s.value for s in StockStrategy],
-        default=StockStrategy.ATOMIC.value,
-        help="how a reservation checks and takes stock (default atomic; naive is racy, for teaching)",
+        choices=[s.value for s in Strategy],
+        default=Strategy.ATOMIC.value,
+        help=f"how a reservation checks and takes {what} (default atomic; naive is racy, for teaching)",
     )
     p.add_argument(
         "--io",
@@ -82,6 +82,15 @@ def _add_serve_stock(services: Any) -> None:
         help="handlers await an asyncio client, or run a sync client in threads (default async)",
     )
     p.add_argument("--access-log", action="store_true", help="log every request")
+
+
+def _add_serve_stock(services: Any) -> None:
+    p = services.add_parser(
+        "stock",
+        help="exercise 12, 'In stock?': list and reserve products",
+        description="Serve GET /list_products, /list_products/<id> and /reserve_product/<id>.",
+    )
+    _server_options(p, "stock")
     p.set_defaults(func=_serve_stock)
 
 
@@ -94,6 +103,44 @@ def _serve_stock(args: argparse.Namespace) -> int:
         )
     except InvalidURL as exc:
         print(f"queuesim serve stock: {exc}", file=sys.stderr)
+        return 2
+
+
+def _add_serve_seats(services: Any) -> None:
+    p = services.add_parser(
+        "seats",
+        help="exercise 13, 'Can I have a seat?': reserve seats through a job queue",
+        description="Serve GET /available_seats, /reserve_seat (saves a job on queue reserve_seat) and "
+        "/process (starts this server's worker on that queue). Prints a line per job that completes or fails.",
+    )
+    _server_options(p, "a seat")
+    p.add_argument(
+        "--concurrency", type=_positive, default=1, help="jobs the worker runs at once (default 1)"
+    )
+    p.set_defaults(func=_serve_seats)
+
+
+def _positive(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 1000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number between 1 and 1000")
+    return int(text)
+
+
+def _serve_seats(args: argparse.Namespace) -> int:
+    from queuesim.web.seats_app import serve_seats  # FastAPI loads only when a server runs
+
+    try:
+        return serve_seats(
+            args.host,
+            args.port,
+            args.redis,
+            args.strategy,
+            io=args.io,
+            concurrency=args.concurrency,
+            access_log=args.access_log,
+        )
+    except InvalidURL as exc:
+        print(f"queuesim serve seats: {exc}", file=sys.stderr)
         return 2
 
 
@@ -131,6 +178,46 @@ def _reset_stock(args: argparse.Namespace) -> int:
         assert product is not None
         quantity = product.initial_quantity if args.quantity is None else args.quantity
         print(f"  item.{product.item_id} {product.name}: {quantity}")
+    if url is None:
+        print("(The embedded store belongs to this process: a server started without --redis has its own.)")
+    return 0
+
+
+def _seat_count(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seats (0-{MAX_COUNT})")
+    return int(text)
+
+
+def _add_reset_seats(targets: Any) -> None:
+    p = targets.add_parser(
+        "seats",
+        help="50 seats again, reservations on",
+        description=f"Set {SEATS_KEY} to {INITIAL_SEATS} (or --seats N) and switch reservations on "
+        "(off for 0 seats). Jobs already queued stay queued.",
+    )
+    _redis_option(p)
+    p.add_argument(
+        "--seats", type=_seat_count, default=INITIAL_SEATS, help=f"set this many seats (default {INITIAL_SEATS})"
+    )
+    p.set_defaults(func=_reset_seats)
+
+
+def _reset_seats(args: argparse.Namespace) -> int:
+    try:
+        url = redis_url(args.redis)
+        client = connect(url, attempts=1)
+    except (InvalidURL, ConnectionFailed) as exc:
+        print(f"queuesim reset seats: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, InvalidURL) else 1
+    try:
+        SeatService(client).reset(args.seats)
+    finally:
+        client.close()
+    where = "the embedded store" if url is None else mask_url(url)
+    print(f"Seats reset on {where}:")
+    print(f"  {SEATS_KEY}: {args.seats}")
+    print(f"  {SWITCH_KEY}: {'1 (reservations on)' if args.seats else '0 (reservations off)'}")
     if url is None:
         print("(The embedded store belongs to this process: a server started without --redis has its own.)")
     return 0

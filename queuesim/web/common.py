@@ -136,6 +136,11 @@ class RedisRunner:
         return client
 
     @property
+    def client(self) -> Any:
+        """The client handlers use (made now if a factory was given)."""
+        return self._ensure()
+
+    @property
     def is_async(self) -> bool:
         """Whether handlers await an asyncio client (else a sync client runs in the threadpool)."""
         self._ensure()

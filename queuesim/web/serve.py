@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import signal
 import threading
 from types import FrameType
@@ -18,6 +19,20 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 1245
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration, plus queuesim's loggers on its stream and in its format.
+
+    queuesim's library loggers have only a ``NullHandler``; a server is an
+    application, so its warnings (Redis down, a job recovered...) go to stderr
+    next to uvicorn's own lines.
+    """
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["queuesim"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def _ignore(signum: int, frame: FrameType | None) -> None:
@@ -45,6 +60,7 @@ def serve(
         raise ValueError(f"port must be an int between 0 and 65535, got {port!r}")
     import uvicorn  # here, so that the command line starts fast when it serves nothing
 
+    uvicorn_options.setdefault("log_config", _log_config())
     config = uvicorn.Config(
         app, host=host, port=port, log_level=log_level, access_log=access_log, **uvicorn_options
     )

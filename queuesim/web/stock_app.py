@@ -135,7 +135,7 @@ def create_stock_app(
     Raises:
         ValueError: an unknown strategy or an out-of-range argument.
     """
-    chosen = StockStrategy.parse(strategy)
+    chosen = StockStrategy.parse(strategy, "stock")
     reserve(PRODUCTS[0], chosen, think=think, max_retries=max_retries).close()  # checks the arguments now
     runner = RedisRunner(source, deadline=deadline)
     listing = [product_json(p) for p in PRODUCTS]

@@ -27,6 +27,7 @@ LIST_OUTPUT = """\
 7-job_processor      run push_notification_code_2 jobs two at a time, failing blacklisted numbers
 8-job-main           create_push_notifications_jobs: queue one job on push_notification_code_3
 9-stock              serve 'In stock?' on port 1245: list products, reserve them without overselling
+100-seat             serve 'Can I have a seat?' on port 1245: reserve seats through a job queue
 """
 
 TOUR_OUTPUT = """\

@@ -12,6 +12,7 @@ import fakeredis
 import pytest
 import redis
 import redis.asyncio
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from webtools import TcpProxy
 
@@ -39,19 +40,25 @@ def source(backend: str, r: redis.Redis, io: str) -> Any:
 
 
 @pytest.fixture
-def make_api(source: Any) -> Iterator[Callable[..., TestClient]]:
-    """Makes a started test client of a stock app on this test's store: ``make_api(strategy=..., ...)``."""
+def start_client() -> Iterator[Callable[[FastAPI], TestClient]]:
+    """Starts a test client of any app (its lifespan runs); every one is stopped at teardown."""
     clients: list[TestClient] = []
 
-    def make(**options: Any) -> TestClient:
-        client = TestClient(create_stock_app(source, **options))
+    def start(app: FastAPI) -> TestClient:
+        client = TestClient(app)
         client.__enter__()
         clients.append(client)
         return client
 
-    yield make
-    for client in clients:
+    yield start
+    for client in reversed(clients):
         client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def make_api(source: Any, start_client: Callable[[FastAPI], TestClient]) -> Callable[..., TestClient]:
+    """Makes a started test client of a stock app on this test's store: ``make_api(strategy=..., ...)``."""
+    return lambda **options: start_client(create_stock_app(source, **options))
 
 
 @pytest.fixture

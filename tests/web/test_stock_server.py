@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
 import socket
-import subprocess
-import sys
-import time
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +10,7 @@ import fakeredis
 import httpx
 import pytest
 import redis
+from webtools import Server, free_port, hammer_now
 
 from queuesim.cli import main
 from queuesim.web.stock_app import serve_stock
@@ -24,54 +18,12 @@ from queuesim.web.stock_app import serve_stock
 REQUESTS = 250
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """A ``queuesim serve stock`` subprocess on a free port."""
-
-    def __init__(self, url: str | None, *options: str) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ)
-        env.pop("REDIS_URL", None)  # no URL: the server's own embedded store
-        command = [sys.executable, "-m", "queuesim", "serve", "stock", "--port", str(self.port), *options]
-        if url is not None:
-            command += ["--redis", url]
-        self.proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-    def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.proc.communicate()[1].decode()
-            try:
-                if httpx.get(f"{self.base}/list_products", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise AssertionError("the server did not answer in time")
-
-    def stop(self) -> tuple[int, str]:
-        """SIGTERM, then the exit status and what the server wrote on stderr."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            _, err = self.proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            _, err = self.proc.communicate()
-        return self.proc.returncode, err.decode()
-
-
 @pytest.fixture
 def start(store_url: str | None) -> Iterator[Any]:
     servers: list[Server] = []
 
     def make(*options: str) -> Server:
-        server = Server(store_url, *options)
+        server = Server("stock", store_url, *options, ready_path="/list_products")
         servers.append(server)
         server.wait_ready()
         return server
@@ -79,13 +31,6 @@ def start(store_url: str | None) -> Iterator[Any]:
     yield make
     for server in servers:
         server.stop()
-
-
-async def hammer(url: str, n: int) -> Counter[int]:
-    limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
-    async with httpx.AsyncClient(limits=limits, timeout=30.0) as client:
-        replies = await asyncio.gather(*(client.get(url) for _ in range(n)))
-    return Counter(reply.status_code for reply in replies)
 
 
 @pytest.mark.slow
@@ -98,7 +43,7 @@ def test_concurrent_reservations_over_a_socket_confirm_exactly_the_stock(
         stock = 120
         assert main(["reset", "stock", "--redis", store_url, "--quantity", str(stock), "--item", "1"]) == 0
     server = start("--io", io)
-    codes = asyncio.run(hammer(f"{server.base}/reserve_product/1", REQUESTS))
+    codes = hammer_now(f"{server.base}/reserve_product/1", REQUESTS)
     assert codes == {200: stock, 409: REQUESTS - stock}  # no 5xx
     assert httpx.get(f"{server.base}/list_products/1").json()["currentQuantity"] == 0
     if store_url is not None:
