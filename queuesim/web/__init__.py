@@ -4,6 +4,8 @@
 * :mod:`queuesim.web.clients`: Redis clients for servers (bounded timeouts and pool);
 * :mod:`queuesim.web.serve`: run an app with uvicorn, stop cleanly on SIGTERM;
 * :mod:`queuesim.web.stock_app`: exercise 12, the stock service;
+* :mod:`queuesim.web.dashboard`: the queue dashboard and Kue's JSON API
+  (:mod:`~queuesim.web.kue_api`, :mod:`~queuesim.web.kue_ops`, :mod:`~queuesim.web.live`);
 * :mod:`queuesim.web.commands`: ``queuesim serve …`` and ``queuesim reset …``.
 
 The names below load on first use, so that ``queuesim`` commands that serve
@@ -17,15 +19,26 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from queuesim.web.common import RedisRunner, install_error_handlers
+    from queuesim.web.dashboard import create_dashboard_app, serve_dashboard
     from queuesim.web.serve import serve
     from queuesim.web.stock_app import create_stock_app, serve_stock
 
-__all__ = ["RedisRunner", "create_stock_app", "install_error_handlers", "serve", "serve_stock"]
+__all__ = [
+    "RedisRunner",
+    "create_dashboard_app",
+    "create_stock_app",
+    "install_error_handlers",
+    "serve",
+    "serve_dashboard",
+    "serve_stock",
+]
 
 _HOMES = {
     "RedisRunner": "queuesim.web.common",
     "install_error_handlers": "queuesim.web.common",
     "serve": "queuesim.web.serve",
+    "create_dashboard_app": "queuesim.web.dashboard",
+    "serve_dashboard": "queuesim.web.dashboard",
     "create_stock_app": "queuesim.web.stock_app",
     "serve_stock": "queuesim.web.stock_app",
 }
