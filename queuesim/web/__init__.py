@@ -5,7 +5,8 @@
 * :mod:`queuesim.web.serve`: run an app with uvicorn, stop cleanly on SIGTERM;
 * :mod:`queuesim.web.stock_app`: exercise 12, the stock service;
 * :mod:`queuesim.web.dashboard`: the queue dashboard and Kue's JSON API
-  (:mod:`~queuesim.web.kue_api`, :mod:`~queuesim.web.kue_ops`, :mod:`~queuesim.web.live`);
+  (:mod:`~queuesim.web.kue_api`, :mod:`~queuesim.web.kue_ops`, :mod:`~queuesim.web.kue_models`,
+  :mod:`~queuesim.web.api_errors`, :mod:`~queuesim.web.live`);
 * :mod:`queuesim.web.commands`: ``queuesim serve …`` and ``queuesim reset …``.
 
 The names below load on first use, so that ``queuesim`` commands that serve

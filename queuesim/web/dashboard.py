@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from queuesim._version import __version__
 from queuesim.connection import redis_url as check_url
@@ -113,6 +114,49 @@ def _cross_site(request: Request) -> bool:
     return origin.split("://", 1)[-1].rstrip("/") != host
 
 
+def _local_host(header: str) -> bool:
+    """Whether a ``Host`` header names this machine literally (``localhost`` or a loopback address)."""
+    host = header.strip().lower()
+    if host.startswith("["):  # [::1]:1246
+        name = host[1:host.find("]")] if "]" in host else ""
+    else:
+        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class _Guard:
+    """Refuses what a browser may be tricked into sending.
+
+    * A change sent for another site (``Sec-Fetch-Site``, ``Origin``): 403, so a
+      page the user visits cannot post to the local dashboard.
+    * Without a token, a request whose ``Host`` is not ``localhost`` or a loopback
+      address: 403, so a name that an attacker re-points at 127.0.0.1 (DNS
+      rebinding) cannot make the browser read or change the queues.
+    """
+
+    def __init__(self, app: ASGIApp, *, local_only: bool) -> None:
+        self.app = app
+        self.local_only = local_only
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope)
+            refusal = None
+            if self.local_only and not _local_host(request.headers.get("host", "")):
+                refusal = "this dashboard has no token, so it answers only to localhost and loopback addresses"
+            elif (scope["method"] in _MUTATING or scope["path"].startswith("/inactive/")) and _cross_site(request):
+                refusal = "cross-site request refused"
+            if refusal is not None:
+                await JSONResponse({"error": refusal}, status_code=403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def _tidy_openapi(app: FastAPI) -> None:
     """The schema lists 400 (not FastAPI's 422) for bad input, and documents ``POST /job``'s body."""
 
@@ -191,14 +235,7 @@ def create_dashboard_app(
     app.state.token_required = token is not None
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def same_origin_only(request: Request, call_next: Callable[[Request], Any]) -> Any:
-        # With no token (loopback only), any page the user visits could still post to this
-        # server from the browser; refuse state changes that a browser sent for another site.
-        if (request.method in _MUTATING or request.url.path.startswith("/inactive/")) and _cross_site(request):
-            return JSONResponse({"error": "cross-site request refused"}, status_code=403)
-        return await call_next(request)
-
+    app.add_middleware(_Guard, local_only=token is None)
     add_kue_routes(app, runner, prefix=prefix, token=token, clock=clock, notify=pump.publish)
     _tidy_openapi(app)
 

@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal, cast
 
 from fastapi import Depends, FastAPI, Path, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.convertors import Convertor, register_url_convertor
@@ -34,9 +33,10 @@ from queuesim.queue.options import normalize_priority
 from queuesim.queue.queue import Queue, _check_name
 from queuesim.web import kue_models as m
 from queuesim.web import kue_ops as ops
+from queuesim.web.api_errors import ApiError, install_api_errors
 from queuesim.web.common import RedisRunner, ServiceUnavailable
 
-__all__ = ["MAX_PAGE", "MAX_RANK", "ApiError", "add_kue_routes", "job_json"]
+__all__ = ["MAX_PAGE", "MAX_RANK", "add_kue_routes", "job_json"]
 
 #: The most jobs one listing returns (``to - from + 1``).
 MAX_PAGE = 1000
@@ -48,17 +48,6 @@ _PRIORITY = r"^(-?[0-9]{1,7}|low|normal|medium|high|critical)$"
 
 Notify = Callable[[str, str | None, str, list[Any]], None]
 Clock = Callable[[], int]
-
-
-class ApiError(Exception):
-    """Answer ``status`` with ``{"error": message, **extra}``."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = headers
-        self.extra = extra
 
 
 class _Range(Convertor[str]):
@@ -153,29 +142,6 @@ def _bearer(token: str | None) -> list[Any]:
                            headers={"WWW-Authenticate": "Bearer"})
 
     return [Depends(check)]
-
-
-def _validation_message(exc: RequestValidationError) -> str:
-    parts = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error.get("loc", ())[1:])
-        parts.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
-    return "; ".join(parts) or "invalid request"
-
-
-def install_api_errors(app: FastAPI) -> None:
-    """Answer :class:`ApiError` and request validation errors with ``{"error": ...}`` 4xx bodies."""
-
-    async def api_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ApiError)
-        return JSONResponse({"error": exc.message, **exc.extra}, status_code=exc.status, headers=exc.headers)
-
-    async def invalid(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        return JSONResponse({"error": _validation_message(exc)}, status_code=400)
-
-    app.add_exception_handler(ApiError, api_error)
-    app.add_exception_handler(RequestValidationError, invalid)
 
 
 def add_kue_routes(

@@ -220,8 +220,18 @@ def _event_json(type: str, entry_id: Any, fields: Any) -> dict[str, Any]:
 def timeline(prefix: str, type: str, job_id: str) -> Conversation[list[dict[str, Any]]]:
     """The events of one job still in its queue's stream, oldest first."""
     entries = yield ("XRANGE", QueueKeys(type, prefix).events, "-", "+")
-    events = [_event_json(type, i, f) for i, f in entries]
-    return [e for e in events if e["id"] == job_id]
+    # the stream holds every job's events: pick this job's before decoding anything
+    return [_event_json(type, i, f) for i, f in entries if _s(_field(f, "id")) == job_id]
+
+
+def _field(fields: Any, name: str) -> Any:
+    if isinstance(fields, dict):
+        return fields.get(name, fields.get(name.encode()))
+    items = list(fields)
+    for i in range(0, len(items) - 1, 2):
+        if _s(items[i]) == name:
+            return items[i + 1]
+    return None
 
 
 def stream_cursors(prefix: str, names: Sequence[str]) -> Conversation[dict[str, str]]:

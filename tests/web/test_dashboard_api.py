@@ -18,6 +18,8 @@ from queuesim.web.dashboard import create_dashboard_app
 from queuesim.web.kue_api import MAX_RANK
 
 Make = Callable[..., TestClient]
+#: Without a token the app answers only to local names (see test_only_local_names_without_a_token).
+LOCAL = "http://127.0.0.1"
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ def make_dash(source: Any) -> Iterator[Make]:
     clients: list[TestClient] = []
 
     def make(**options: Any) -> TestClient:
-        client = TestClient(create_dashboard_app(source, **options))
+        client = TestClient(create_dashboard_app(source, **options), base_url=LOCAL)
         client.__enter__()
         clients.append(client)
         return client
@@ -390,9 +392,27 @@ def test_browsers_cannot_change_queues_for_another_site(
         response = dash.request(method, path, params={"type": "email"}, headers=headers, **extra)
         assert (response.status_code, response.json()) == (403, {"error": "cross-site request refused"})
     assert queues["email"].get_job(2).state == "failed"
-    ok = {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
+    ok = {"Origin": LOCAL, "Sec-Fetch-Site": "same-origin"}
     assert dash.post("/job/2/requeue", params={"type": "email"}, headers=ok).status_code == 200
     assert dash.get("/stats", headers={"Origin": "https://evil.example"}).status_code == 200  # reads are fine
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [("127.0.0.1", True), ("127.0.0.1:1246", True), ("localhost:1246", True), ("LOCALHOST", True),
+     ("dash.localhost:80", True), ("[::1]:1246", True), ("[::1]", True), ("testserver", False),
+     ("evil.example:1246", False), ("0.0.0.0:1246", False), ("192.168.1.2", False), ("[::]:1246", False),
+     ("", False)],
+)
+def test_only_local_names_without_a_token(make_dash: Make, host: str, local: bool) -> None:
+    """A name re-pointed at 127.0.0.1 (DNS rebinding) must not reach a dashboard that has no token."""
+    for dash in (make_dash(), make_dash(token="t")):
+        response = dash.get("/stats", headers={"Host": host})
+        if local or dash.app.state.token_required:  # type: ignore[attr-defined]
+            assert response.status_code == 200
+        else:
+            assert response.status_code == 403
+            assert "answers only to localhost" in response.json()["error"]
 
 
 def test_bad_app_arguments(r: redis.Redis) -> None:
@@ -486,7 +506,7 @@ def test_a_closed_port_is_a_quick_503() -> None:
     from queuesim.web.clients import server_client
 
     app = create_dashboard_app(lambda: server_client(f"redis://127.0.0.1:{closed_port()}/0"))
-    with TestClient(app) as api:
+    with TestClient(app, base_url=LOCAL) as api:
         for path in ["/stats", "/job/1?type=email", "/jobs/email/failed/0..9"]:
             response = api.get(path)
             assert response.status_code == 503

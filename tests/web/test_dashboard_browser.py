@@ -131,7 +131,7 @@ def test_counts_retry_live_and_remove(serve: Callable[..., LiveServer], open_pag
     expect(page.locator("#live")).to_have_attribute("data-state", "live")
     page.evaluate("window.stillTheSamePage = true")
 
-    page.get_by_role("link", name="Failed: 1 jobs").click()
+    page.get_by_role("link", name="Failed: 1 job").click()
     expect(page).to_have_url(f"{live.base}/failed")
     row = page.locator('tr[data-key="email/2"]')
     expect(row).to_contain_text("SMTP server refused the connection")
@@ -171,6 +171,14 @@ def test_counts_retry_live_and_remove(serve: Callable[..., LiveServer], open_pag
     expect(page.locator('tr[data-key="email/1"]')).to_have_count(0)
     count(page, "complete").to_have_text("4")
     assert r.hget(queues["email"].keys.jobs, "1") is None
+    page.get_by_role("button", name="Open job 3 of queue email").click()  # and one from its details
+    page.locator("#act-remove").click()
+    page.locator("#confirm-ok").click()
+    expect(page.locator("#detail")).to_be_hidden()
+    expect(page.locator("#jobs-heading")).to_be_focused()
+    count(page, "complete").to_have_text("3")
+    expect(page.locator(".toast", has_text="Job #3 removed.")).to_have_count(1)
+    expect(page.locator(".toast", has_text="no longer exists")).to_have_count(0)
     assert page.evaluate("window.stillTheSamePage") is True
 
 
@@ -182,7 +190,7 @@ def test_pause_priority_and_the_keyboard(serve: Callable[..., LiveServer], open_
     pause = page.get_by_role("button", name="Pause queue video")
     pause.focus()
     page.keyboard.press("Enter")
-    expect(page.get_by_role("button", name="Resume queue video")).to_be_visible()
+    expect(page.get_by_role("button", name="Resume queue video")).to_be_focused()
     expect(page.locator('li[data-queue="video"] .paused')).to_have_text("paused")
     assert queues["video"].is_paused()
 

@@ -254,7 +254,7 @@ function renderStates() {
     const link = h("a", {
       href: viewUrl({ state: s.key, page: 0, order: "", job: null }).href,
       "aria-current": s.key === view.state ? "page" : null,
-      "aria-label": `${s.label}: ${n ?? "loading"} jobs`,
+      "aria-label": n === null ? `${s.label}: loading` : `${s.label}: ${n} ${n === 1 ? "job" : "jobs"}`,
       dataset: { state: s.key, focus: `state-${s.key}` },
     }, h("span", { class: "swatch", "aria-hidden": "true" }), h("span", { text: s.label }),
     h("span", { class: "count", text: n ?? "…", "aria-hidden": "true" }));
@@ -293,6 +293,7 @@ function renderQueues() {
     const toggle = h("button", {
       type: "button", class: "btn btn-small", text: q.paused ? "Resume" : "Pause",
       "aria-label": `${q.paused ? "Resume" : "Pause"} queue ${name}`,
+      dataset: { focus: `pause-${name}` }, // the focus stays on it when it turns into Resume
       on: { click: () => setPaused(name, !q.paused) },
     });
     return h("li", { class: "queue-item", dataset: { queue: name } },
@@ -503,12 +504,15 @@ async function loadDetail() {
 
 let running = null;
 let again = false;
+let detailWanted = false;
 
 async function refreshOnce() {
+  const detail = detailWanted;
+  detailWanted = false;
   try {
     await loadStats();
     await loadJobs();
-    await loadDetail();
+    if (detail) await loadDetail();
     if ($("live").dataset.state !== "down") setBanner(null);
   } catch (error) {
     setBanner(`Could not load the dashboard data: ${error.message}`);
@@ -516,7 +520,9 @@ async function refreshOnce() {
 }
 
 // One refresh at a time; a request for one while it runs makes it run once more.
-function refresh() {
+// The open job is reloaded only when asked (its own events, an action, a navigation).
+function refresh({ detail = true } = {}) {
+  detailWanted = detailWanted || detail;
   if (running) {
     again = true;
     return running;
@@ -532,11 +538,15 @@ function refresh() {
 }
 
 let timer = null;
-function scheduleRefresh() {
+let timerDetail = false;
+function scheduleRefresh(detail) {
+  timerDetail = timerDetail || detail;
   if (timer) return;
   timer = setTimeout(() => {
     timer = null;
-    refresh();
+    const wanted = timerDetail;
+    timerDetail = false;
+    refresh({ detail: wanted });
   }, 200);
 }
 
@@ -565,7 +575,18 @@ function retry(job) {
 
 async function remove(job) {
   if (!(await confirmRemove(job))) return;
-  await act(() => call("DELETE", withType(`job/${job.id}`, job.type)), `Job #${job.id} removed.`);
+  try {
+    await call("DELETE", withType(`job/${job.id}`, job.type));
+    toast(`Job #${job.id} removed.`);
+    if (view.job === String(job.id) && view.jobType === job.type) {
+      await closeDetail({ focus: false }); // its details are gone with it
+      $("jobs-heading").focus();
+      return;
+    }
+  } catch (error) {
+    toast(error.message, "error");
+  }
+  await refresh();
 }
 
 function setPaused(name, paused) {
@@ -591,9 +612,12 @@ function follow() {
     if (data.redis === "down") setLive("down", "Redis down");
     refresh();
   });
-  source.addEventListener("jobs", () => {
+  source.addEventListener("jobs", (event) => {
     lastEventAt = Date.now();
-    scheduleRefresh();
+    const events = JSON.parse(event.data);
+    const mine = view.job !== null
+      && events.some((e) => e.type === view.jobType && (e.id === view.job || e.id === null));
+    scheduleRefresh(mine);
   });
   source.addEventListener("status", (event) => {
     const data = JSON.parse(event.data);
@@ -603,7 +627,7 @@ function follow() {
     } else {
       setLive("live", "Live");
       setBanner(null);
-      scheduleRefresh();
+      scheduleRefresh(true);
     }
   });
   source.addEventListener("error", () => setLive("connecting", "Reconnecting…"));
