@@ -5,6 +5,9 @@
 * :mod:`queuesim.web.serve`: run an app with uvicorn, stop cleanly on SIGTERM;
 * :mod:`queuesim.web.stock_app`: exercise 12, the stock service;
 * :mod:`queuesim.web.seats_app`: exercise 13, the seat reservation service;
+* :mod:`queuesim.web.dashboard`: the queue dashboard and Kue's JSON API
+  (:mod:`~queuesim.web.kue_api`, :mod:`~queuesim.web.kue_ops`, :mod:`~queuesim.web.kue_models`,
+  :mod:`~queuesim.web.api_errors`, :mod:`~queuesim.web.live`);
 * :mod:`queuesim.web.commands`: ``queuesim serve …`` and ``queuesim reset …``.
 
 The names below load on first use, so that ``queuesim`` commands that serve
@@ -18,16 +21,19 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from queuesim.web.common import RedisRunner, install_error_handlers
+    from queuesim.web.dashboard import create_dashboard_app, serve_dashboard
     from queuesim.web.seats_app import create_seats_app, serve_seats
     from queuesim.web.serve import serve
     from queuesim.web.stock_app import create_stock_app, serve_stock
 
 __all__ = [
     "RedisRunner",
+    "create_dashboard_app",
     "create_seats_app",
     "create_stock_app",
     "install_error_handlers",
     "serve",
+    "serve_dashboard",
     "serve_seats",
     "serve_stock",
 ]
@@ -38,6 +44,8 @@ _HOMES = {
     "serve": "queuesim.web.serve",
     "create_seats_app": "queuesim.web.seats_app",
     "serve_seats": "queuesim.web.seats_app",
+    "create_dashboard_app": "queuesim.web.dashboard",
+    "serve_dashboard": "queuesim.web.dashboard",
     "create_stock_app": "queuesim.web.stock_app",
     "serve_stock": "queuesim.web.stock_app",
 }

@@ -8,6 +8,7 @@ function and calls them from :func:`register`.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -32,6 +33,7 @@ def register(sub: Any) -> None:
     services = serve.add_subparsers(dest="service", metavar="SERVICE", required=True)
     _add_serve_stock(services)
     _add_serve_seats(services)
+    _add_serve_dashboard(services)
 
     reset = sub.add_parser(
         "reset",
@@ -141,6 +143,40 @@ def _serve_seats(args: argparse.Namespace) -> int:
         )
     except InvalidURL as exc:
         print(f"queuesim serve seats: {exc}", file=sys.stderr)
+        return 2
+
+
+def _add_serve_dashboard(services: Any) -> None:
+    p = services.add_parser(
+        "dashboard",
+        help="Kue's JSON API and a live dashboard of every queue",
+        description="Serve the queue dashboard (open it in a browser) and Kue's JSON API. Without a token "
+        "it listens on loopback only; with one, every route that changes something needs "
+        "'Authorization: Bearer <token>'.",
+    )
+    p.add_argument("--host", default=DEFAULT_HOST, help=f"interface to listen on (default {DEFAULT_HOST})")
+    p.add_argument("--port", type=_port, default=1246, help="port (default 1246)")
+    _redis_option(p)
+    p.add_argument(
+        "--token",
+        default=os.environ.get("QUEUESIM_DASHBOARD_TOKEN") or None,
+        help="require this bearer token for changes (default: QUEUESIM_DASHBOARD_TOKEN); "
+        "needed to listen beyond loopback",
+    )
+    p.add_argument("--prefix", default="qs", help="the queues' key prefix (default qs)")
+    p.add_argument("--access-log", action="store_true", help="log every request")
+    p.set_defaults(func=_serve_dashboard)
+
+
+def _serve_dashboard(args: argparse.Namespace) -> int:
+    from queuesim.web.dashboard import serve_dashboard  # FastAPI loads only when a server runs
+
+    try:
+        return serve_dashboard(
+            args.host, args.port, args.redis, token=args.token, prefix=args.prefix, access_log=args.access_log
+        )
+    except ValueError as exc:  # a bad URL, token or prefix, or no token beyond loopback
+        print(f"queuesim serve dashboard: {exc}", file=sys.stderr)
         return 2
 
 
