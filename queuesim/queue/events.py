@@ -78,7 +78,9 @@ class EventHub:
             lambda: defaultdict(list)
         )
         self._queue_callbacks: dict[str, list[Callable[..., Any]]] = defaultdict(list)
-        self._history: deque[Event] = deque(maxlen=_HISTORY)
+        # the last events delivered, oldest first, and the same events by job (for replays)
+        self._history: deque[Event] = deque()
+        self._history_by_job: dict[str, deque[Event]] = defaultdict(deque)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._start_id = "0-0"
@@ -121,7 +123,8 @@ class EventHub:
             client: Any = self.queue.driver.client
             raw = client.xrange(self.queue.keys.events, since, self._start_id)
             found = [e for e in (parse_entry(i, f) for i, f in raw) if e.job_id == job_id]
-        found += [e for e in self._history if e.job_id == job_id and stream_id_key(e.stream_id) >= stream_id_key(since)]
+        start = stream_id_key(since)
+        found += [e for e in self._history_by_job.get(job_id, ()) if stream_id_key(e.stream_id) >= start]
         return found
 
     # ------------------------------------------------------------------ the listener
@@ -158,7 +161,7 @@ class EventHub:
 
     def _dispatch(self, event: Event) -> None:
         with self._lock:
-            self._history.append(event)
+            self._remember(event)
             callbacks = list(self._job_callbacks.get(event.job_id, {}).get(event.name, ()))
             queue_callbacks = list(self._queue_callbacks.get(event.name, ()))
             if event.name in _TERMINAL:
@@ -167,6 +170,16 @@ class EventHub:
                 self._call(cb, event.args)
             for cb in queue_callbacks:
                 self._call(cb, (event.job_id, *event.args))
+
+    def _remember(self, event: Event) -> None:
+        self._history.append(event)
+        self._history_by_job[event.job_id].append(event)
+        if len(self._history) > _HISTORY:
+            old = self._history.popleft()
+            per_job = self._history_by_job[old.job_id]
+            per_job.popleft()  # the oldest event of that job is the one leaving
+            if not per_job:
+                del self._history_by_job[old.job_id]
 
     @staticmethod
     def _call(callback: Callable[..., Any], args: tuple[Any, ...]) -> None:
