@@ -30,6 +30,10 @@ def store(connected: object) -> Iterator[redis.Redis]:
     client.close()
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Proc:
     """A ``python -m queuesim ...`` child process whose output lines can be awaited with a deadline."""
 
@@ -44,6 +48,9 @@ class Proc:
             stderr=subprocess.PIPE,
             text=True,
             env=env,
+            # As from a terminal: a suite started in the background inherits SIGINT ignored,
+            # and Python then never turns Ctrl-C into KeyboardInterrupt.
+            preexec_fn=_default_sigint,
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
