@@ -31,8 +31,8 @@ class DemoSettings:
     race_replications: int = 3
     queue_workers: tuple[int, ...] = (1, 2)
     queue_loads: tuple[float, ...] = (0.3, 0.5, 0.7, 0.85)
-    queue_jobs: int = 800
-    queue_replications: int = 3
+    queue_jobs: int = 2_000
+    queue_replications: int = 8
     crash_jobs: int = 200
 
     @classmethod
