@@ -33,11 +33,11 @@ from queuesim.scripts import load_script
 from queuesim.supply import (
     DEFAULT_MAX_RETRIES,
     Strategy,
+    StrategyService,
     Supply,
     Take,
     TakeStatus,
     check_count,
-    check_think,
     read,
     take,
 )
@@ -214,7 +214,7 @@ def _initialize(seats: int) -> Conversation[bool]:
 # --------------------------------------------------------------------------- the service
 
 
-class SeatService:
+class SeatService(StrategyService):
     """The seats and their reservation on a synchronous client (real Redis or the embedded store).
 
     Example::
@@ -224,23 +224,9 @@ class SeatService:
         seats.available_seats()    # 49
     """
 
-    __slots__ = ("_driver", "max_retries", "strategy", "think")
-
-    def __init__(
-        self,
-        client: redis.Redis,
-        strategy: Strategy | str = Strategy.ATOMIC,
-        *,
-        think: float = 0.0,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-    ) -> None:
-        self._driver = SyncDriver(client)
-        self.strategy = Strategy.parse(strategy, "seat")
-        self.think = check_think(think)
-        self.max_retries = check_count(max_retries, minimum=0, what="max_retries")
-
-    def __repr__(self) -> str:
-        return f"<SeatService {self.strategy.value}>"
+    __slots__ = ()
+    noun = "seat"
+    _driver: SyncDriver
 
     def available_seats(self) -> int:
         """The seats left."""

@@ -19,7 +19,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 import redis
 
@@ -30,11 +29,11 @@ from queuesim.supply import (
     DEFAULT_MAX_RETRIES,
     MAX_COUNT,
     Strategy,
+    StrategyService,
     Supply,
     Take,
     TakeStatus,
     check_count,
-    check_think,
     read,
     take,
 )
@@ -235,7 +234,7 @@ def _reset(products: tuple[Product, ...], quantity: int | None) -> Conversation[
 # --------------------------------------------------------------------------- services
 
 
-class StockService:
+class StockService(StrategyService):
     """Products and reservations on a synchronous client (real Redis or the embedded store).
 
     Example::
@@ -245,23 +244,9 @@ class StockService:
         stock.current_quantity(1)  # 3
     """
 
-    __slots__ = ("_driver", "max_retries", "strategy", "think")
-
-    def __init__(
-        self,
-        client: redis.Redis,
-        strategy: StockStrategy | str = StockStrategy.ATOMIC,
-        *,
-        think: float = 0.0,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-    ) -> None:
-        self._driver = SyncDriver(client)
-        self.strategy = Strategy.parse(strategy, "stock")
-        self.think = check_think(think)
-        self.max_retries = check_count(max_retries, minimum=0, what="max_retries")
-
-    def __repr__(self) -> str:
-        return f"<StockService {self.strategy.value}>"
+    __slots__ = ()
+    noun = "stock"
+    _driver: SyncDriver
 
     def current_quantity(self, item_id: int | str) -> int | None:
         """The remaining stock of the product, or ``None`` if no product has this id."""
@@ -286,26 +271,13 @@ class StockService:
         self._driver.run(reset(_products(item_id), quantity))
 
 
-class AsyncStockService:
+class AsyncStockService(StrategyService):
     """:class:`StockService` for an asyncio client (``redis.asyncio.Redis`` or fakeredis's)."""
 
-    __slots__ = ("_driver", "max_retries", "strategy", "think")
-
-    def __init__(
-        self,
-        client: Any,
-        strategy: StockStrategy | str = StockStrategy.ATOMIC,
-        *,
-        think: float = 0.0,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-    ) -> None:
-        self._driver = AsyncDriver(client)
-        self.strategy = Strategy.parse(strategy, "stock")
-        self.think = check_think(think)
-        self.max_retries = check_count(max_retries, minimum=0, what="max_retries")
-
-    def __repr__(self) -> str:
-        return f"<AsyncStockService {self.strategy.value}>"
+    __slots__ = ()
+    noun = "stock"
+    driver_class = AsyncDriver
+    _driver: AsyncDriver
 
     async def current_quantity(self, item_id: int | str) -> int | None:
         """The remaining stock of the product, or ``None`` if no product has this id."""

@@ -30,17 +30,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 import redis.exceptions
 
-from queuesim.drivers import Batch, Command, Conversation, Pause
+from queuesim.drivers import AsyncDriver, Batch, Command, Conversation, Pause, SyncDriver
 from queuesim.scripts import Script
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
     "MAX_COUNT",
     "Strategy",
+    "StrategyService",
     "Supply",
     "Take",
     "TakeStatus",
@@ -253,3 +254,37 @@ def _take_atomic(supply: Supply, quantity: int) -> Conversation[Take]:
         text = left.decode() if isinstance(left, bytes) else str(left)
         raise ValueError(f"{supply.key} holds {text!r}, not a {supply.noun}")
     return Take(TakeStatus.TAKEN if int(taken) else TakeStatus.SHORT, int(left))
+
+
+class StrategyService:
+    """Base of the reservation services: a driver and how to reserve, validated once.
+
+    Subclasses set :attr:`noun` (named in error messages) and, for an asyncio
+    client, :attr:`driver_class` = ``AsyncDriver``.
+
+    Args:
+        client: a Redis client (sync, or asyncio with an ``AsyncDriver`` subclass).
+        strategy: ``"atomic"`` (default), ``"watch"`` or ``"naive"`` (racy; for teaching only).
+        think: seconds of client-side work between read and write (``naive``/``watch``).
+        max_retries: aborted transactions ``watch`` retries before giving up.
+    """
+
+    __slots__ = ("_driver", "max_retries", "strategy", "think")
+    noun: ClassVar[str] = "supply"
+    driver_class: ClassVar[type[SyncDriver] | type[AsyncDriver]] = SyncDriver
+
+    def __init__(
+        self,
+        client: Any,
+        strategy: Strategy | str = Strategy.ATOMIC,
+        *,
+        think: float = 0.0,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+    ) -> None:
+        self._driver: Any = self.driver_class(client)
+        self.strategy = Strategy.parse(strategy, self.noun)
+        self.think = check_think(think)
+        self.max_retries = check_count(max_retries, minimum=0, what="max_retries")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.strategy.value}>"
