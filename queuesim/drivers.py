@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import time
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
@@ -176,15 +177,98 @@ def _drive(conversation: Conversation[T], execute: Callable[[Step], Any]) -> T:
         return stop.value  # type: ignore[no-any-return]
 
 
+class _DirectConnections:
+    """Connections a :class:`SyncDriver` takes from its client's pool once and keeps (a few).
+
+    redis-py's ``execute_command`` wraps each command in retry, observability and
+    deprecation checks, and its pool's checkout and checkin cost as much again:
+    together more than the client-side work of a queue operation. For a plain
+    ``redis.Redis`` on a plain ``ConnectionPool`` of 32 connections or more (not
+    fakeredis, a cluster, a single-connection client, a blocking or sentinel
+    pool, or one with a client-side cache), the driver keeps up to four idle
+    connections and sends on them directly. A connection error falls back to
+    ``execute_command``, so the client's retry policy still applies;
+    ``client.close()`` still closes them; after a fork the child takes fresh ones.
+    """
+
+    __slots__ = ("idle", "pid", "pool")
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self.idle: list[Any] = []
+        self.pid = os.getpid()
+
+    @classmethod
+    def of(cls, client: Any) -> _DirectConnections | None:
+        """The direct connections for ``client``, or None where it must go through ``execute_command``."""
+        pool = getattr(client, "connection_pool", None)
+        if (
+            _REDIS_MAJOR < 6
+            or type(client) is not redis.Redis
+            or type(pool) is not redis.ConnectionPool
+            or getattr(pool, "max_connections", 0) < _MIN_POOL  # kept connections could starve other users
+            or getattr(client, "connection", None) is not None
+            or getattr(pool, "cache", None) is not None
+            or not pool.connection_class.__module__.startswith("redis.")
+        ):
+            return None
+        return cls(pool)
+
+    def take(self) -> Any:
+        """An idle connection (list pop and append are atomic, so threads may share the driver)."""
+        if self.pid != os.getpid():  # forked: the parent's sockets are not ours to use
+            self.idle, self.pid = [], os.getpid()
+        try:
+            return self.idle.pop()
+        except IndexError:
+            return self.pool.get_connection()
+
+    def give(self, conn: Any) -> None:
+        """Back to the idle list after a command (to the pool when enough are idle)."""
+        if getattr(conn, "should_reconnect", _never)():  # the server asked for a reconnect (redis-py 7+)
+            conn.disconnect()  # reconnects on its next command
+        if len(self.idle) < _KEEP:
+            self.idle.append(conn)
+        else:
+            self.pool.release(conn)
+
+
+def _never() -> bool:
+    return False
+
+
+_REDIS_MAJOR = int(redis.__version__.split(".")[0])
+#: Connections a driver keeps idle at most (the hot paths, a producer and a worker's loop, use one each).
+_KEEP = 4
+#: The smallest pool a driver keeps connections of (redis-py's default holds 100).
+_MIN_POOL = 32
+_DISCONNECTED = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
 class SyncDriver:
     """Runs conversations on a synchronous ``redis.Redis`` client (real, cluster or fakeredis)."""
 
-    __slots__ = ("_loaded", "client")
+    __slots__ = ("_direct", "_loaded", "client")
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
         #: SHAs this driver has loaded into the server (scripts sent inside pipelines must be there)
         self._loaded: set[str] = set()
+        self._direct = _DirectConnections.of(client)
+
+    def _send(self, args: tuple[Any, ...]) -> Any:
+        """One command on the client, over a kept connection when possible."""
+        direct = self._direct
+        if direct is not None:
+            conn = direct.take()
+            try:
+                conn.send_command(*args)
+                return self.client.parse_response(conn, args[0])
+            except _DISCONNECTED:
+                pass  # the connection closed itself; retry below under the client's own policy
+            finally:
+                direct.give(conn)
+        return self.client.execute_command(*args)
 
     def __repr__(self) -> str:
         return f"<SyncDriver {self.client!r}>"
@@ -216,17 +300,17 @@ class SyncDriver:
         if _word(step) == "WATCH" and pin is not None:
             pin.pipe = self.client.pipeline(transaction=True)
             return pin.pipe.execute_command(*step)
-        return self.client.execute_command(*step)
+        return self._send(step)
 
     def _script(self, call: ScriptCall, target: Any = None) -> Any:
-        target = self.client if target is None else target
+        send = self._send if target is None else lambda args: target.execute_command(*args)
         try:
-            return target.execute_command(*call.command())
+            return send(call.command())
         except redis.exceptions.ResponseError as exc:
             if not _is_noscript(exc):
                 raise
         # Not cached on the server (a restart, SCRIPT FLUSH): EVAL sends the source and caches it again.
-        return target.execute_command("EVAL", call.script.source, len(call.keys), *call.keys, *call.args)
+        return send(("EVAL", call.script.source, len(call.keys), *call.keys, *call.args))
 
     def _load(self, batch: Batch, target: Any) -> None:
         for call in batch.steps:

@@ -271,3 +271,90 @@ def test_pause_is_waited_by_the_driver_and_recorded(r: redis.Redis) -> None:
 def test_pause_rejects_bad_durations(seconds: Any, error: type[Exception]) -> None:
     with pytest.raises(error, match="Pause seconds"):
         Pause(seconds)
+
+
+# ---------------------------------------------------------------- the direct path over a socket
+
+
+def _incr_many(key: str, n: int) -> Generator[Any, Any, int]:
+    last = 0
+    for _ in range(n):
+        last = int((yield ("INCR", key)))
+    return last
+
+
+def test_direct_connections_only_where_no_one_can_starve(shared_store: tuple[str, redis.Redis]) -> None:
+    url, _ = shared_store
+    plain = redis.Redis.from_url(url, decode_responses=True)
+    assert SyncDriver(plain)._direct is not None
+    others = [
+        redis.Redis.from_url(url, single_connection_client=True),
+        redis.Redis.from_url(url, max_connections=1),
+        redis.Redis(connection_pool=redis.BlockingConnectionPool.from_url(url)),
+        fakeredis.FakeRedis(),
+    ]
+    for client in [plain, *others]:
+        # whichever path it takes, the driver gives the same answers
+        assert SyncDriver(client).run(_incr_many("n", 3)) % 3 == 0
+    assert [SyncDriver(c)._direct for c in others] == [None] * len(others)
+    for client in [plain, *others]:
+        client.close()
+
+
+def test_direct_connection_recovers_from_a_dropped_socket(shared_store: tuple[str, redis.Redis]) -> None:
+    import socket
+
+    url, r = shared_store
+    client = redis.Redis.from_url(url, decode_responses=True)
+    driver = SyncDriver(client)
+    assert driver.run(_incr_many("k", 2)) == 2
+    kept = driver._direct.idle  # type: ignore[union-attr]
+    assert len(kept) == 1
+    kept[0]._sock.shutdown(socket.SHUT_RDWR)  # the network drops it under our feet
+    assert driver.run(_incr_many("k", 2)) == 4  # the next command reconnects
+    assert r.get("k") == "4"
+    client.close()
+
+
+def test_threads_share_a_driver_and_it_keeps_few_connections(shared_store: tuple[str, redis.Redis]) -> None:
+    import threading
+
+    url, r = shared_store
+    client = redis.Redis.from_url(url, decode_responses=True)
+    driver = SyncDriver(client)
+    start = threading.Barrier(16)
+
+    def work() -> None:
+        start.wait()
+        driver.run(_incr_many("t", 100))
+
+    threads = [threading.Thread(target=work) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert r.get("t") == "1600"
+    assert len(driver._direct.idle) <= 4  # type: ignore[union-attr]
+    client.close()
+
+
+def test_a_forked_child_does_not_share_the_parents_connection(shared_store: tuple[str, redis.Redis]) -> None:
+    import multiprocessing
+
+    url, r = shared_store
+    client = redis.Redis.from_url(url, decode_responses=True)
+    driver = SyncDriver(client)
+    assert driver.run(_incr_many("f", 1)) == 1
+
+    def child() -> None:
+        raise SystemExit(0 if driver.run(_incr_many("f", 50)) >= 50 else 1)
+
+    proc = multiprocessing.get_context("fork").Process(target=child)
+    proc.start()
+    # the parent goes on meanwhile on its own connection; shared sockets would mix up replies
+    replies = [driver.run(_incr_many("g", 1)) for _ in range(50)]
+    proc.join(30)
+    assert proc.exitcode == 0
+    assert replies == list(range(1, 51))
+    assert r.get("f") == "51"
+    client.close()

@@ -39,10 +39,16 @@ BackoffFunction: TypeAlias = Callable[[int, str], float]
 Backoff: TypeAlias = bool | int | Mapping[str, Any] | BackoffFunction | None
 
 
+#: One encoder for every job (json.dumps with options builds a new encoder on each call).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
 def encode_json(value: Any, what: str) -> str:
     """``value`` as compact JSON text, or ``TypeError`` naming ``what`` when it is not JSON data."""
+    if value is None:  # a handler's usual result
+        return "null"
     try:
-        return json.dumps(value, separators=(",", ":"), allow_nan=False)
+        return _ENCODER.encode(value)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{what} must be JSON-serialisable: {exc}") from None
 
