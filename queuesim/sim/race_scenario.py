@@ -75,7 +75,7 @@ class RaceConfig:
     def __post_init__(self) -> None:
         race_service(self.service).strategy(self.strategy)
         check_count(self.clients, "clients", 1)
-        check_count(self.stock, "stock")
+        check_count(self.stock, "seats" if self.service == "seats" else "stock")
         check_positive(self.arrival_rate, "arrival rate")
         check_non_negative(self.rtt_ms, "rtt_ms")
         check_non_negative(self.think_ms, "think_ms")

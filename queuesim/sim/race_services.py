@@ -7,9 +7,9 @@ about products or seats:
 * ``stock`` (exercise 12): one product's remaining stock, ``item.1``; a buyer
   runs :func:`queuesim.stock.reserve` for one unit.
 * ``seats`` (exercise 13): the seats left, ``available_seats``; a buyer runs
-  :func:`queuesim.seats.reserve` for one seat, which with ``naive`` and
-  ``watch`` also switches reservations off when it takes the last seat, and
-  with ``atomic`` runs ``reserve_seat.lua``.
+  :func:`queuesim.seats.reserve` for one seat, which also switches
+  reservations off when it takes the last seat (``atomic``: in the same step
+  of ``reserve_seat.lua``; ``watch``: in the same transaction).
 
 Both are the strategies of :mod:`queuesim.supply`, written once; nothing here
 re-implements them; a buyer's :class:`Attempt` is read from the outcome

@@ -127,6 +127,8 @@ def test_unknown_service_is_refused_naming_the_choices() -> None:
         sweep_race(["atomic"], [100], [1.0], service="plane")
     with pytest.raises(ValueError, match=r"unknown seat strategy 'greedy'; choose one of naive, watch, atomic"):
         RaceConfig("greedy", service="seats")
+    with pytest.raises(ValueError, match="seats must be"):
+        RaceConfig("atomic", stock=-1, service="seats")
 
 
 def test_cli_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
