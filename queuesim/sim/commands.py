@@ -38,10 +38,13 @@ def register(sub: Any) -> None:
     q.add_argument("--no-progress", action="store_true", help="no progress bar")
     q.set_defaults(func=_run_queue)
 
-    race = kinds.add_parser("race", help="a flash sale on the stock service: naive, watch or atomic")
+    race = kinds.add_parser("race", help="a flash sale on the stock or seat service: naive, watch or atomic")
+    race.add_argument("--service", choices=["stock", "seats"], default="stock",
+                      help="what is on sale: one product's stock (default) or the seats of exercise 13")
     race.add_argument("--strategy", choices=["naive", "watch", "atomic"], default="atomic")
     race.add_argument("--clients", type=int, default=200, metavar="K", help="buyers (default 200)")
-    race.add_argument("--stock", type=int, default=50, metavar="S", help="units on sale (default 50)")
+    race.add_argument("--stock", "--seats", dest="stock", type=int, default=50, metavar="S",
+                      help="units (or seats) on sale (default 50)")
     race.add_argument("--arrival-rate", type=float, default=1000.0, metavar="L", help="buyers per second")
     race.add_argument("--rtt-ms", type=float, default=1.0, metavar="T", help="client-Redis round trip (ms)")
     race.add_argument("--think-ms", type=float, default=0.0, help="client work between read and write (ms)")
@@ -208,14 +211,17 @@ def _run_race(args: argparse.Namespace) -> int:
     from queuesim.sim.race_scenario import RaceConfig, simulate_race
 
     try:
-        config = RaceConfig(args.strategy, args.clients, args.stock, args.arrival_rate, args.rtt_ms, args.think_ms)
+        config = RaceConfig(args.strategy, args.clients, args.stock, args.arrival_rate, args.rtt_ms, args.think_ms,
+                            service=args.service)
         r = simulate_race(config, seed=args.seed)
     except ValueError as exc:
         return _fail(str(exc))
+    on_sale = "seats" if config.service == "seats" else "stock"
+    left = "seats left" if config.service == "seats" else "final stock"
     return _print_result(r, args.json, [
-        f"race scenario: {config.strategy}, {config.clients} buyers at {config.arrival_rate:g}/s, "
-        f"RTT {config.rtt_ms:g} ms (λ·RTT = {config.load:g}), stock {config.stock}",
-        f"confirmed {r.confirmed}, rejected {r.rejected}, oversold {r.oversold}, final stock {r.final_stock}, "
+        f"race scenario on the {config.service} service: {config.strategy}, {config.clients} buyers at "
+        f"{config.arrival_rate:g}/s, RTT {config.rtt_ms:g} ms (λ·RTT = {config.load:g}), {on_sale} {config.stock}",
+        f"confirmed {r.confirmed}, rejected {r.rejected}, oversold {r.oversold}, {left} {r.final_stock}, "
         f"WATCH retries {r.retries}",
         f"invariant sold + remaining = initial: {'holds' if r.invariant_holds else 'BROKEN'}; "
         f"latency p50 {r.latency_ms.get('p50', 0):.2f} ms, p99 {r.latency_ms.get('p99', 0):.2f} ms",

@@ -1,14 +1,34 @@
-"""The ``race`` scenario: a flash sale on the stock service, in virtual time.
+"""The ``race`` scenario: a flash sale on the stock or the seat service, in virtual time.
 
 K buyers arrive as a Poisson stream; each has its own connection and runs the
 real reservation conversation of one strategy against the simulation's store:
 ``naive`` (GET, then SET: the original course's code), ``watch`` (WATCH/MULTI
 with retries) or ``atomic`` (one Lua script). Commands travel with a sampled
 network delay, so the read and the write of a naive buyer are apart by about a
-round trip, and every other buyer arriving in that window reads the same stock.
+round trip, and every other buyer arriving in that window reads the same count.
 Oversell grows with λ·RTT, the number of buyers that land in one window.
-Buyers draw from the same named streams in every strategy (common random
-numbers), so strategies are compared on identical arrivals.
+Buyers draw from the same named streams in every strategy and on either
+service (common random numbers), so strategies are compared on identical arrivals.
+
+What is on sale (:mod:`queuesim.sim.race_services`):
+
+* ``stock`` (the default): units of one product; a buyer runs
+  :func:`queuesim.stock.reserve` (``reserve_stock.lua`` for ``atomic``).
+* ``seats``: the seats of exercise 13; a buyer runs
+  :func:`queuesim.seats.reserve` for one seat (``reserve_seat.lua`` for
+  ``atomic``; taking the last seat also switches reservations off). Live, that
+  conversation is what a worker's job handler runs, one job per
+  ``GET /reserve_seat``; the race leaves the queue out and models each
+  reservation job as picked up at once by a worker of its own, so K jobs may
+  overlap. That is the case that oversells: several server processes (each
+  with its worker, all sharing the Redis count) or a worker with
+  ``concurrency`` > 1. One worker running one job at a time, the original's
+  default, serialises the jobs, and even ``naive`` cannot oversell there; with
+  c workers at most c reservations overlap, so the race here is the worst
+  case, and the queue scenario is where the queue's waits are simulated. A
+  buyer arriving after the last seat is told "not enough seats" (live, the
+  switch would answer "reservations are blocked" before any job): either way,
+  rejected.
 """
 
 from __future__ import annotations
@@ -26,14 +46,12 @@ from queuesim.sim._checks import check_count, check_non_negative, check_positive
 from queuesim.sim.clock import SimClock
 from queuesim.sim.driver import SimDriver
 from queuesim.sim.network import Network
+from queuesim.sim.race_services import RACE_SERVICES, Attempt, race_service
 from queuesim.sim.stats import percentiles
 from queuesim.sim.store import SimStore
 from queuesim.sim.streams import RandomStreams
-from queuesim.stock import PRODUCTS, ReservationStatus, StockStrategy, reserve, reset, stock_key
 
-__all__ = ["RaceConfig", "RaceResult", "simulate_race", "sweep_race"]
-
-PRODUCT = PRODUCTS[0]
+__all__ = ["RACE_SERVICES", "RaceConfig", "RacePoint", "RaceResult", "simulate_race", "sweep_race"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +61,7 @@ class RaceConfig:
     strategy: str = "atomic"
     #: buyers, one reservation attempt each
     clients: int = 200
-    #: units on sale
+    #: units on sale (seats, for the seat service)
     stock: int = 50
     #: buyers per second (Poisson)
     arrival_rate: float = 1000.0
@@ -51,11 +69,13 @@ class RaceConfig:
     rtt_ms: float = 1.0
     #: client-side work between the read and the write (ms; naive and watch)
     think_ms: float = 0.0
+    #: what is on sale: ``"stock"`` (one product) or ``"seats"`` (see :mod:`queuesim.sim.race_services`)
+    service: str = "stock"
 
     def __post_init__(self) -> None:
-        StockStrategy.parse(self.strategy)
+        race_service(self.service).strategy(self.strategy)
         check_count(self.clients, "clients", 1)
-        check_count(self.stock, "stock")
+        check_count(self.stock, "seats" if self.service == "seats" else "stock")
         check_positive(self.arrival_rate, "arrival rate")
         check_non_negative(self.rtt_ms, "rtt_ms")
         check_non_negative(self.think_ms, "think_ms")
@@ -73,11 +93,11 @@ class RaceResult:
     config: RaceConfig
     #: buyers told "confirmed"
     confirmed: int
-    #: buyers told "not enough stock" (or, for watch, "too much contention")
+    #: buyers told "not enough stock"/"not enough seats" (or, for watch, "too much contention")
     rejected: int
-    #: confirmations beyond the stock (0 when the invariant holds)
+    #: confirmations beyond what was on sale (0 when the invariant holds)
     oversold: int
-    #: what the store says is left
+    #: what the store says is left (units of stock, or seats)
     final_stock: int
     #: aborted WATCH transactions retried
     retries: int
@@ -91,7 +111,8 @@ class RaceResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data (the ``--json`` contract of ``queuesim simulate race``)."""
-        return {"scenario": "race", **asdict(self), "load": self.config.load, "invariant_holds": self.invariant_holds}
+        return {"scenario": "race", "service": self.config.service, **asdict(self), "load": self.config.load,
+                "invariant_holds": self.invariant_holds}
 
     def to_json(self) -> str:
         """:meth:`to_dict` as JSON text."""
@@ -99,24 +120,23 @@ class RaceResult:
 
 
 def simulate_race(config: RaceConfig, *, seed: int = 1, replication: int = 0) -> RaceResult:
-    """Run one flash sale."""
-
-
+    """Run one flash sale of ``config.stock`` units (or seats) to ``config.clients`` buyers."""
+    service = race_service(config.service)
     env = simpy.Environment()
     clock = SimClock(env)
     streams = RandomStreams(seed, replication)
     store = SimStore(clock.time, backend="fast")
-    SyncDriver(store.client()).run(reset([PRODUCT], quantity=config.stock))
+    SyncDriver(store.client()).run(service.reset(config.stock))
     network_stream = streams["network"]
     arrivals = streams["arrivals"]
     rtt_s = config.rtt_ms / 1000
-    results: list[tuple[ReservationStatus, int, float]] = []
+    results: list[tuple[Attempt, float]] = []
     think = config.think_ms / 1000
 
     def buyer(driver: SimDriver) -> Generator[Any, Any, None]:
         start = env.now
-        result = yield from driver.run(reserve(PRODUCT, config.strategy, think=think))
-        results.append((result.status, result.retries, (env.now - start) * 1000))
+        attempt = yield from driver.run(service.attempt(config.strategy, think))
+        results.append((attempt, (env.now - start) * 1000))
 
     def source() -> Generator[Any, Any, None]:
         for _ in range(config.clients):
@@ -126,22 +146,22 @@ def simulate_race(config: RaceConfig, *, seed: int = 1, replication: int = 0) ->
 
     env.process(source())
     env.run()
-    final = int(store.client().get(stock_key(PRODUCT)) or 0)
-    confirmed = sum(1 for status, _, _ in results if status is ReservationStatus.CONFIRMED)
+    final = SyncDriver(store.client()).run(service.remaining())
+    confirmed = sum(1 for attempt, _ in results if attempt.confirmed)
     return RaceResult(
         config=config,
         confirmed=confirmed,
         rejected=len(results) - confirmed,
         oversold=max(0, confirmed - config.stock),
         final_stock=final,
-        retries=sum(r for _, r, _ in results),
-        latency_ms=percentiles([ms for _, _, ms in results], (50, 99)),
+        retries=sum(attempt.retries for attempt, _ in results),
+        latency_ms=percentiles([ms for _, ms in results], (50, 99)),
     )
 
 
 @dataclass(frozen=True, slots=True)
 class RacePoint:
-    """The mean outcome of one (strategy, λ, RTT) point of a sweep over replications."""
+    """The mean outcome of one (service, strategy, λ, RTT) point of a sweep over replications."""
 
     strategy: str
     arrival_rate: float
@@ -152,6 +172,8 @@ class RacePoint:
     retries: float
     invariant_held: int
     replications: int
+    #: what was on sale (``"stock"`` or ``"seats"``)
+    service: str = "stock"
 
 
 def sweep_race(
@@ -164,20 +186,28 @@ def sweep_race(
     seed: int = 1,
     replications: int = 5,
     progress: Any = None,
+    service: str = "stock",
 ) -> list[RacePoint]:
-    """Every strategy at every (λ, RTT), ``replications`` sales each (common random numbers)."""
-    grid = [(s, lam, rtt) for lam in arrival_rates for rtt in rtts_ms for s in strategies]
-    items: Iterable[tuple[str, float, float]] = progress(grid) if progress is not None else grid
+    """Every strategy at every (λ, RTT), ``replications`` sales each (common random numbers).
+
+    ``stock`` is what is on sale: units of stock, or seats with ``service="seats"``.
+
+    Raises:
+        ValueError: an unknown service or strategy, or a parameter out of range (before any run).
+    """
+    configs = [RaceConfig(s, clients, stock, lam, rtt, service=service)
+               for lam in arrival_rates for rtt in rtts_ms for s in strategies]
+    items: Iterable[RaceConfig] = progress(configs) if progress is not None else configs
     points = []
-    for strategy, lam, rtt in items:
-        runs = [simulate_race(RaceConfig(strategy, clients, stock, lam, rtt), seed=seed, replication=r)
-                for r in range(replications)]
+    for config in items:
+        runs = [simulate_race(config, seed=seed, replication=r) for r in range(replications)]
         points.append(RacePoint(
-            strategy=strategy, arrival_rate=lam, rtt_ms=rtt, load=lam * rtt / 1000,
+            strategy=config.strategy, arrival_rate=config.arrival_rate, rtt_ms=config.rtt_ms, load=config.load,
             confirmed=math.fsum(r.confirmed for r in runs) / replications,
             oversold=math.fsum(r.oversold for r in runs) / replications,
             retries=math.fsum(r.retries for r in runs) / replications,
             invariant_held=sum(r.invariant_holds for r in runs),
             replications=replications,
+            service=service,
         ))
     return points
