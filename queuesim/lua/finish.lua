@@ -18,6 +18,7 @@ local now = tonumber(ARGV[1])
 local maxlen = ARGV[2]
 local codes = {}
 local woke = false
+local completed, work_time = 0, 0   -- counters go to stats once per call
 local k = 0
 for i = 3, #ARGV, 6 do
   k = k + 1
@@ -33,8 +34,8 @@ for i = 3, #ARGV, 6 do
     job.updated_at = now
     if kind == 'complete' then
       job.duration = now - job.started_at
-      redis.call('HINCRBY', stats, 'work_time', job.duration)
-      redis.call('HINCRBY', stats, 'completed', 1)
+      work_time = work_time + job.duration
+      completed = completed + 1
       job.state = 'complete'
       job.finished_at = now
       job.result = ARGV[i + 3]
@@ -51,7 +52,7 @@ for i = 3, #ARGV, 6 do
       job.stacktrace = ARGV[i + 4]
       job.failed_at = now
       job.duration = now - job.started_at
-      redis.call('HINCRBY', stats, 'work_time', job.duration)
+      work_time = work_time + job.duration
       if job.attempts < job.max_attempts then
         emit(events, maxlen, job, 'failed attempt', cjson.encode({job.error, job.attempts}))
         local delay = tonumber(ARGV[i + 5])
@@ -79,5 +80,7 @@ for i = 3, #ARGV, 6 do
     end
   end
 end
+if completed > 0 then redis.call('HINCRBY', stats, 'completed', completed) end
+if work_time ~= 0 then redis.call('HINCRBY', stats, 'work_time', work_time) end
 if woke then wake(wake_key) end
 return codes
