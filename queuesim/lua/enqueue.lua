@@ -21,9 +21,7 @@ local first_event = ''
 local count = (#ARGV - 3) / 4
 local next_id = redis.call('INCRBY', KEYS[1], count) - count
 local stamp = '","created_at":' .. ARGV[1] .. ',"updated_at":' .. ARGV[1]
-local enqueue_args = {
-  inactive = cjson.encode({ARGV[3], 'inactive'}), delayed = cjson.encode({ARGV[3], 'delayed'}),
-}
+local enqueue_args = {}   -- the enqueue event's args per state, encoded when first needed
 for i = 4, #ARGV, 4 do
   next_id = next_id + 1
   local id = string.format('%d', next_id)
@@ -41,8 +39,13 @@ for i = 4, #ARGV, 4 do
   end
   redis.call('HSET', jobs, id, '{"id":"' .. id .. '","state":"' .. state .. stamp .. extra .. ARGV[i])
   if ARGV[i + 3] == '1' then
+    local args = enqueue_args[state]
+    if not args then
+      args = cjson.encode({ARGV[3], state})
+      enqueue_args[state] = args
+    end
     local event_id = redis.call('XADD', events, 'MAXLEN', '~', maxlen, '*', 'id', id, 'event', 'enqueue',
-                                'args', enqueue_args[state])
+                                'args', args)
     if first_event == '' then first_event = event_id end
   end
   ids[#ids + 1] = id
