@@ -286,7 +286,10 @@ class SyncDriver:
 
         ``pin`` is the conversation's held connection (given by :meth:`run`).
         Without it a ``WATCH`` is sent like any command, which is right only on a
-        client that always uses one connection (as the simulation's store clients do).
+        client that always uses one connection (as the simulation's store clients
+        do), and every step goes through the client's own ``execute_command``
+        (never a kept connection), so a caller that watches without a pin stays on
+        the connection the pool hands back.
         """
         if isinstance(step, Pause):
             time.sleep(step.seconds)
@@ -294,16 +297,21 @@ class SyncDriver:
         if pin is not None and pin.watching:
             return self._pinned(step, pin)
         if isinstance(step, ScriptCall):
-            return self._script(step)
+            return self._script(step, None if pin is None else self._send)
         if isinstance(step, Batch):
             return self._batch(step)
-        if _word(step) == "WATCH" and pin is not None:
+        if pin is None:
+            return self.client.execute_command(*step)
+        if _word(step) == "WATCH":
             pin.pipe = self.client.pipeline(transaction=True)
             return pin.pipe.execute_command(*step)
         return self._send(step)
 
-    def _script(self, call: ScriptCall, target: Any = None) -> Any:
-        send = self._send if target is None else lambda args: target.execute_command(*args)
+    def _script(self, call: ScriptCall, send: Callable[[tuple[Any, ...]], Any] | None = None) -> Any:
+        """Run a script with ``send`` (default: the client's ``execute_command``), by SHA, else by source."""
+        if send is None:
+            client = self.client
+            send = lambda args: client.execute_command(*args)  # noqa: E731
         try:
             return send(call.command())
         except redis.exceptions.ResponseError as exc:
@@ -329,7 +337,7 @@ class SyncDriver:
         """Send ``step`` over the connection held since WATCH."""
         pipe = pin.pipe
         if isinstance(step, ScriptCall):
-            return self._script(step, pipe)
+            return self._script(step, lambda args: pipe.execute_command(*args))
         if isinstance(step, Batch):
             self._load(step, pipe)
             if not step.atomic:

@@ -358,3 +358,21 @@ def test_a_forked_child_does_not_share_the_parents_connection(shared_store: tupl
     assert replies == list(range(1, 51))
     assert r.get("f") == "51"
     client.close()
+
+
+def test_steps_sent_without_a_pin_stay_on_the_pools_connection(shared_store: tuple[str, redis.Redis]) -> None:
+    """A caller that WATCHes through ``execute`` without a pin (as the simulation does on a
+    real client) relies on the pool handing its one connection back; kept connections must
+    not take those steps."""
+    url, r = shared_store
+    client = redis.Redis.from_url(url, decode_responses=True)
+    driver = SyncDriver(client)
+    driver.run(_incr_many("warm", 1))  # the driver now keeps a connection of its own
+    r.set("w", "1")
+    driver.execute(("WATCH", "w"))
+    assert driver.execute(("GET", "w")) == "1"
+    r.set("w", "changed")
+    with pytest.raises(redis.WatchError):
+        driver.execute(Batch.of([("SET", "w", "mine")], atomic=True))
+    assert r.get("w") == "changed"
+    client.close()
