@@ -32,7 +32,9 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import threading
 import time
+import weakref
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
@@ -178,15 +180,15 @@ def _drive(conversation: Conversation[T], execute: Callable[[Step], Any]) -> T:
 
 
 class _DirectConnections:
-    """Connections a :class:`SyncDriver` takes from its client's pool once and keeps (a few).
+    """A few connections taken from a client's pool once and kept, shared by every driver on that pool.
 
     redis-py's ``execute_command`` wraps each command in retry, observability and
     deprecation checks, and its pool's checkout and checkin cost as much again:
     together more than the client-side work of a queue operation. For a plain
     ``redis.Redis`` on a plain ``ConnectionPool`` of 32 connections or more (not
     fakeredis, a cluster, a single-connection client, a blocking or sentinel
-    pool, or one with a client-side cache), the driver keeps up to four idle
-    connections and sends on them directly. A connection error falls back to
+    pool, or one with a client-side cache), drivers keep up to four idle
+    connections per pool (however many drivers come and go) and send on them directly. A connection error falls back to
     ``execute_command``, so the client's retry policy still applies;
     ``client.close()`` still closes them; after a fork the child takes fresh ones.
     """
@@ -200,7 +202,7 @@ class _DirectConnections:
 
     @classmethod
     def of(cls, client: Any) -> _DirectConnections | None:
-        """The direct connections for ``client``, or None where it must go through ``execute_command``."""
+        """The direct connections of ``client``'s pool, or None where it must go through ``execute_command``."""
         pool = getattr(client, "connection_pool", None)
         if (
             _REDIS_MAJOR < 6
@@ -212,7 +214,11 @@ class _DirectConnections:
             or not pool.connection_class.__module__.startswith("redis.")
         ):
             return None
-        return cls(pool)
+        with _SHARED_LOCK:
+            shared = _SHARED.get(pool)
+            if shared is None:
+                shared = _SHARED[pool] = cls(pool)
+        return shared
 
     def take(self) -> Any:
         """An idle connection (list pop and append are atomic, so threads may share the driver)."""
@@ -237,6 +243,9 @@ def _never() -> bool:
     return False
 
 
+#: Each pool's kept connections (they go when the pool goes).
+_SHARED: weakref.WeakKeyDictionary[Any, _DirectConnections] = weakref.WeakKeyDictionary()
+_SHARED_LOCK = threading.Lock()
 _REDIS_MAJOR = int(redis.__version__.split(".")[0])
 #: Connections a driver keeps idle at most (the hot paths, a producer and a worker's loop, use one each).
 _KEEP = 4

@@ -376,3 +376,14 @@ def test_steps_sent_without_a_pin_stay_on_the_pools_connection(shared_store: tup
         driver.execute(Batch.of([("SET", "w", "mine")], atomic=True))
     assert r.get("w") == "changed"
     client.close()
+
+
+def test_short_lived_drivers_share_the_kept_connections(shared_store: tuple[str, redis.Redis]) -> None:
+    """One driver per call (as services do) must not pile up connections until the pool runs out."""
+    url, _ = shared_store
+    client = redis.Redis.from_url(url, decode_responses=True, max_connections=40)
+    for _ in range(200):
+        SyncDriver(client).run(_incr_many("s", 1))
+    assert client.get("s") == "200"  # the pool still has connections to give
+    assert len(SyncDriver(client)._direct.idle) == 1  # type: ignore[union-attr]
+    client.close()
