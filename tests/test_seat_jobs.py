@@ -174,8 +174,11 @@ def test_only_the_latest_unfollowed_outcomes_are_kept(
     saved = [job_id for job_id, _ in enqueue(r, 3)]
     processor.process()
     wait_until(lambda: processor.queue.counts()["complete"] == 3)
-    processor.follow(saved[2])  # kept: its line comes (at once, or as soon as the event is read)
-    wait_until(lambda: lines == ["Seat reservation job 3 completed"])
+    # all three outcomes read before anyone follows (else job 3, followed first, would
+    # never take a place among the early ones and job 1 would still be kept)
+    wait_until(lambda: len(processor._early) == 2)
+    processor.follow(saved[2])  # kept: its line comes at once
+    assert lines == ["Seat reservation job 3 completed"]
     processor.follow(saved[0])  # forgotten: only 2 outcomes are kept for jobs nobody followed yet
     processor.close()
     assert lines == ["Seat reservation job 3 completed"]
