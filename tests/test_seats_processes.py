@@ -157,7 +157,13 @@ def queued(client: redis.Redis) -> dict[str, tuple[int, int, str | None, dict[st
 @pytest.mark.parametrize("strategy", ["atomic", "watch"])
 def test_safe_strategies_reserve_exactly_the_seats(direct: Any, strategy: str) -> None:
     counts, left, switch = direct[strategy]
-    assert counts == {"RESERVED": SEATS, "NO_SEATS": PROCESSES * THREADS - SEATS}
+    # exactly the seats are reserved; every other buyer is told no seats are left, or (watch
+    # only, on a loaded machine) that it gave up after its retries, taking nothing
+    assert counts["RESERVED"] == SEATS
+    assert counts["NO_SEATS"] + counts["CONTENDED"] == PROCESSES * THREADS - SEATS
+    assert set(counts) <= {"RESERVED", "NO_SEATS", "CONTENDED"}
+    if strategy == "atomic":
+        assert counts["CONTENDED"] == 0
     assert (left, switch) == ("0", "0")
 
 

@@ -93,7 +93,11 @@ def races() -> dict[str, tuple[Counter[str], int, int]]:
 @pytest.mark.parametrize("strategy", ["atomic", "watch"])
 def test_safe_strategies_confirm_exactly_the_stock(races: Any, strategy: str) -> None:
     counts, retries, left = races[strategy]
-    assert counts == {"CONFIRMED": STOCK, "NOT_ENOUGH_STOCK": PROCESSES * THREADS - STOCK}
+    # exactly the stock is confirmed; every other buyer is told it ran out, or (watch only, on
+    # a loaded machine) that it gave up after its retries, taking nothing
+    assert counts["CONFIRMED"] == STOCK
+    assert counts["NOT_ENOUGH_STOCK"] + counts["CONTENDED"] == PROCESSES * THREADS - STOCK
+    assert set(counts) <= {"CONFIRMED", "NOT_ENOUGH_STOCK", "CONTENDED"}
     assert left == 0
     if strategy == "atomic":
         assert retries == 0
