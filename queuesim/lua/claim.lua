@@ -2,10 +2,11 @@
   A worker's fetch: promote due delayed jobs, recover stalled ones (when the
   shared stall timer is due), then claim up to N inactive jobs, highest
   priority first, FIFO within a priority. Each claimed job becomes active with
-  a lease (score in "active" = lease deadline) and a token in "locks".
+  a lease: its score in "active" is the lease deadline, and its record holds
+  the lease token (finish and renew check it).
   Input:
     KEYS[1] jobs  KEYS[2] inactive  KEYS[3] active  KEYS[4] delayed  KEYS[5] failed
-    KEYS[6] locks (hash)  KEYS[7] events  KEYS[8] wake  KEYS[9] meta (hash)
+    KEYS[6] events  KEYS[7] wake  KEYS[8] meta (hash)
     ARGV[1] now (ms)  ARGV[2] events maxlen  ARGV[3] how many to claim
     ARGV[4] lease (ms)  ARGV[5] token prefix (worker id)
     ARGV[6] stall check interval (ms); negative = no stall recovery in this call
@@ -15,7 +16,7 @@
       id, data, attempts, max_attempts, ttl, priority, token, backoff, created_at }
 ]]
 local jobs, inactive, active, delayed, failed = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local locks, events, wake_key, meta = KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local events, wake_key, meta = KEYS[6], KEYS[7], KEYS[8]
 local now = tonumber(ARGV[1])
 local maxlen = ARGV[2]
 local want = tonumber(ARGV[3])
@@ -42,9 +43,9 @@ if tonumber(ARGV[6]) >= 0 and check_at <= now then
   local expired = redis.call('ZRANGEBYSCORE', active, '-inf', '(' .. now, 'LIMIT', 0, 1000)
   for _, id in ipairs(expired) do
     redis.call('ZREM', active, id)
-    redis.call('HDEL', locks, id)
     local job = load_job(jobs, id)
     if job then
+      job.token = nil
       job.stalls = job.stalls + 1
       job.attempts = job.attempts - 1   -- a lost run is not a failed attempt
       if job.stalls > max_stalls then
@@ -79,8 +80,8 @@ if want > 0 and redis.call('HGET', meta, 'paused') ~= '1' then
       job.started_at = now
       job.updated_at = now
       local token = prefix .. '.' .. job.runs
+      job.token = token
       redis.call('ZADD', active, now + lease, id)
-      redis.call('HSET', locks, id, token)
       store_job(jobs, job)
       emit(events, maxlen, job, 'start', '[]')
       n = n + 1

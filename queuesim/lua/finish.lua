@@ -1,11 +1,11 @@
 --[[
   Apply a batch of outcomes reported by a worker. An outcome counts only if
-  the worker still holds the job's lease (its token is in "locks"); otherwise
+  the worker still holds the job's lease (the record holds its token); otherwise
   the job was recovered meanwhile and the outcome is ignored (code 0).
   Input:
     KEYS[1] jobs  KEYS[2] active  KEYS[3] inactive  KEYS[4] delayed  KEYS[5] complete
-    KEYS[6] failed  KEYS[7] locks  KEYS[8] events  KEYS[9] wake  KEYS[10] stats (hash)
-    KEYS[10 + i] log list of the i-th outcome's job (deleted with remove-on-complete)
+    KEYS[6] failed  KEYS[7] events  KEYS[8] wake  KEYS[9] stats (hash)
+    KEYS[9 + i] log list of the i-th outcome's job (deleted with remove-on-complete)
     ARGV[1] now (ms)  ARGV[2] events maxlen
     ARGV[3..] per outcome, 6 values: id, token, kind ('complete' | 'fail' | 'requeue'),
               payload (result JSON text, or error message), stacktrace, retry delay (ms)
@@ -13,7 +13,7 @@
     one code per outcome: 1 applied, 0 lease lost
 ]]
 local jobs, active, inactive, delayed = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local complete, failed, locks, events, wake_key, stats = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
+local complete, failed, events, wake_key, stats = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local now = tonumber(ARGV[1])
 local maxlen = ARGV[2]
 local codes = {}
@@ -23,13 +23,13 @@ local k = 0
 for i = 3, #ARGV, 6 do
   k = k + 1
   local id, token, kind = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local job = nil
-  if redis.call('HGET', locks, id) == token then job = load_job(jobs, id) end
+  local job = load_job(jobs, id)
+  if job and (job.token ~= token or job.state ~= 'active') then job = nil end
   if not job then
     codes[#codes + 1] = 0
   else
     codes[#codes + 1] = 1
-    redis.call('HDEL', locks, id)
+    job.token = nil
     redis.call('ZREM', active, id)
     job.updated_at = now
     if kind == 'complete' then
@@ -42,7 +42,7 @@ for i = 3, #ARGV, 6 do
       emit(events, maxlen, job, 'complete', '[' .. job.result .. ']')
       if job.remove_on_complete == 1 then
         redis.call('HDEL', jobs, id)
-        redis.call('DEL', KEYS[10 + k])
+        redis.call('DEL', KEYS[9 + k])
       else
         redis.call('ZADD', complete, now, id)
         store_job(jobs, job)

@@ -1,8 +1,8 @@
 --[[
-  Remove a job: its record, its log, its lease and its place in every state index.
+  Remove a job: its record (and with it any lease), its log and its place in every state index.
   Input:
     KEYS[1] jobs  KEYS[2] inactive  KEYS[3] active  KEYS[4] delayed  KEYS[5] complete
-    KEYS[6] failed  KEYS[7] locks  KEYS[8] log list  KEYS[9] events
+    KEYS[6] failed  KEYS[7] log list  KEYS[8] events
     ARGV[1] id  ARGV[2] events maxlen
   Output:
     1, or 0 when the job does not exist
@@ -11,8 +11,7 @@ local id = ARGV[1]
 local job = load_job(KEYS[1], id)
 if not job then return 0 end
 for k = 2, 6 do redis.call('ZREM', KEYS[k], id) end
-redis.call('HDEL', KEYS[7], id)
 redis.call('HDEL', KEYS[1], id)
-redis.call('DEL', KEYS[8])
-emit(KEYS[9], ARGV[2], job, 'remove', '[]')
+redis.call('DEL', KEYS[7])
+emit(KEYS[8], ARGV[2], job, 'remove', '[]')
 return 1

@@ -1,7 +1,7 @@
 --[[
   Extend the leases a worker still holds.
   Input:
-    KEYS[1] active  KEYS[2] locks
+    KEYS[1] active  KEYS[2] jobs
     ARGV[1] new lease deadline (ms)  ARGV[2..] pairs of id, token
   Output:
     the ids whose lease was lost (recovered by another worker meanwhile)
@@ -9,7 +9,8 @@
 local lost = {}
 for i = 2, #ARGV, 2 do
   local id = ARGV[i]
-  if redis.call('HGET', KEYS[2], id) == ARGV[i + 1] then
+  local job = load_job(KEYS[2], id)
+  if job and job.state == 'active' and job.token == ARGV[i + 1] then
     redis.call('ZADD', KEYS[1], 'XX', ARGV[1], id)
   else
     lost[#lost + 1] = id

@@ -49,7 +49,7 @@ STATES: tuple[str, ...] = ("inactive", "active", "complete", "failed", "delayed"
 ENQUEUE = load_script("enqueue", prelude="_prelude")
 CLAIM = load_script("claim", prelude="_prelude")
 FINISH = load_script("finish", prelude="_prelude")
-RENEW = load_script("renew")
+RENEW = load_script("renew", prelude="_prelude")
 PROGRESS = load_script("progress", prelude="_prelude")
 REMOVE = load_script("remove", prelude="_prelude")
 MOVE = load_script("move", prelude="_prelude")
@@ -134,8 +134,7 @@ def _claim_step(
     promote_limit: int = 1000,
 ) -> Any:
     return CLAIM(
-        [keys.jobs, keys.inactive, keys.active, keys.delayed, keys.failed, keys.locks, keys.events,
-         keys.wake, keys.meta],
+        [keys.jobs, keys.inactive, keys.active, keys.delayed, keys.failed, keys.events, keys.wake, keys.meta],
         [now, events_maxlen, count, lease_ms, token_prefix, stall_interval_ms, max_stalls, promote_limit],
     )
 
@@ -184,8 +183,8 @@ def _finish_step(keys: QueueKeys, events_maxlen: int, now: int, outcomes: Sequen
     for o in outcomes:
         args.extend((o.id, o.token, o.kind, o.payload, o.stacktrace, o.retry_delay))
     return FINISH(
-        [keys.jobs, keys.active, keys.inactive, keys.delayed, keys.complete, keys.failed, keys.locks,
-         keys.events, keys.wake, keys.stats, *(keys.log(o.id) for o in outcomes)],
+        [keys.jobs, keys.active, keys.inactive, keys.delayed, keys.complete, keys.failed, keys.events,
+         keys.wake, keys.stats, *(keys.log(o.id) for o in outcomes)],
         args,
     )
 
@@ -241,7 +240,7 @@ def renew(keys: QueueKeys, deadline: int, leases: Sequence[tuple[str, str]]) -> 
     args: list[Any] = [deadline]
     for job_id, token in leases:
         args.extend((job_id, token))
-    reply = yield RENEW([keys.active, keys.locks], args)
+    reply = yield RENEW([keys.active, keys.jobs], args)
     return [_s(i) for i in reply]
 
 
@@ -280,8 +279,8 @@ def logs(keys: QueueKeys, job_id: str) -> Conversation[list[str]]:
 def remove(keys: QueueKeys, events_maxlen: int, job_id: str) -> Conversation[bool]:
     """Remove a job and everything about it; False if it did not exist."""
     reply = yield REMOVE(
-        [keys.jobs, keys.inactive, keys.active, keys.delayed, keys.complete, keys.failed, keys.locks,
-         keys.log(job_id), keys.events],
+        [keys.jobs, keys.inactive, keys.active, keys.delayed, keys.complete, keys.failed, keys.log(job_id),
+         keys.events],
         [job_id, events_maxlen],
     )
     return bool(int(reply))

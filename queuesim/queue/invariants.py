@@ -40,12 +40,11 @@ def check_invariants(client: redis.Redis, keys: QueueKeys) -> list[str]:
     for job_id, states in where.items():
         if job_id not in records:
             problems.append(f"id {job_id} is indexed in {states} but has no record")
-    locks = {_s(k) for k in client.hkeys(keys.locks)}
-    active = set(where_state(where, "active"))
-    for job_id in active - locks:
-        problems.append(f"active job {job_id} holds no lease")
-    for job_id in locks - active:
-        problems.append(f"lease on job {job_id}, which is not active")
+    for job_id, record in records.items():
+        if record.get("state") == "active" and not record.get("token"):
+            problems.append(f"active job {job_id} holds no lease")
+        elif record.get("state") != "active" and "token" in record:
+            problems.append(f"lease on job {job_id}, which is not active")
     return problems
 
 

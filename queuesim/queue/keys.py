@@ -23,8 +23,6 @@ class QueueKeys:
     id: str = field(init=False, repr=False, compare=False)
     #: Hash: job id -> the job's record (JSON).
     jobs: str = field(init=False, repr=False, compare=False)
-    #: Hash: active job id -> the lease token of the worker running it.
-    locks: str = field(init=False, repr=False, compare=False)
     #: Sorted set: waiting jobs, score = priority then id (lower runs first).
     inactive: str = field(init=False, repr=False, compare=False)
     #: Sorted set: running jobs, score = lease deadline (ms).
@@ -48,7 +46,7 @@ class QueueKeys:
 
     def __post_init__(self) -> None:
         base = f"{self.prefix}:{{{self.name}}}:"
-        for part in ("id", "jobs", "locks", "inactive", "active", "delayed", "complete", "failed", "events",
+        for part in ("id", "jobs", "inactive", "active", "delayed", "complete", "failed", "events",
                      "wake", "meta", "stats"):
             object.__setattr__(self, part, base + part)
         object.__setattr__(self, "registry", f"{self.prefix}:queues")
