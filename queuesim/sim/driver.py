@@ -38,6 +38,8 @@ import redis
 from queuesim.drivers import Batch, Conversation, Pause, Step, SyncDriver
 from queuesim.scripts import ScriptCall
 from queuesim.sim.clock import SimClock
+from queuesim.sim.fast_store.client import FastClient
+from queuesim.sim.fast_store.lane import ScriptLane
 from queuesim.sim.network import Network
 from queuesim.sim.server import Server, step_commands
 from queuesim.sim.store import SimStore
@@ -117,7 +119,7 @@ class SimDriver:
             service time); ``None`` means commands take no server time.
     """
 
-    __slots__ = ("_sync", "clock", "env", "network", "server", "stats", "store")
+    __slots__ = ("_lane", "_sync", "clock", "env", "network", "server", "stats", "store")
 
     def __init__(
         self,
@@ -134,6 +136,9 @@ class SimDriver:
         self.server = server
         self.stats = DriverStats()
         self._sync = SyncDriver(self.store)
+        # script steps on a FastStore skip redis-py's layers (same words, same replies)
+        store_client = self.store
+        self._lane = ScriptLane(store_client) if isinstance(store_client, FastClient) and store_client._decode else None
 
     def __repr__(self) -> str:
         return f"<SimDriver {self.network!r} round_trips={self.stats.round_trips}>"
@@ -205,6 +210,12 @@ class SimDriver:
         return ok, reply
 
     def _apply(self, step: Step) -> tuple[bool, Any]:
+        lane = self._lane
+        if lane is not None and lane.accepts(step):
+            try:
+                return True, lane.execute(step)  # type: ignore[arg-type]
+            except Exception as exc:  # as below: the conversation may handle it
+                return False, exc
         blocking = _blocking_command(step)
         if blocking is not None:
             error = ValueError(
