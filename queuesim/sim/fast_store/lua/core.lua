@@ -256,6 +256,24 @@ local function find_command(name)
 end
 S.find_command = find_command
 
+-- an argument as an option word to compare with upper-case option names: upper(s), remembered for
+-- short words; a word that does not start with a letter (a number, '*', '~', a bound) matches no
+-- option name either way and is returned as it is, without making a new string
+local options_seen, noptions = {}, 0
+function S.opt(s)
+  local u = options_seen[s]
+  if u ~= nil then return u end
+  local b = byte(s, 1)
+  if b == nil or b < 65 or b > 122 or (b > 90 and b < 97) then return s end
+  u = upper(s)
+  if #s <= 16 then
+    if noptions >= 1024 then options_seen, noptions = {}, 0 end
+    options_seen[s] = u
+    noptions = noptions + 1
+  end
+  return u
+end
+
 local function arity_ok(c, n)
   local a = c.arity
   if a > 0 then return n == a end
