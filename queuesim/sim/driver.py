@@ -143,6 +143,11 @@ class SimDriver:
     def __repr__(self) -> str:
         return f"<SimDriver {self.network!r} round_trips={self.stats.round_trips}>"
 
+    @property
+    def instant(self) -> bool:
+        """Whether a round trip takes no virtual time (no network delay and no server model)."""
+        return self.server is None and self.network.is_zero
+
     def now_ms(self) -> int:
         """The simulated time in whole milliseconds (what conversations take as ``now``)."""
         return self.clock.now_ms()
@@ -160,7 +165,7 @@ class SimDriver:
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
         while True:
-            if self.server is None and self.network.is_zero and type(step) is not Pause:
+            if self.instant and type(step) is not Pause:
                 ok, reply = self._instant(step)  # nothing to wait for: no generator frames per step
             else:
                 ok, reply = yield from self._step(step)
