@@ -559,10 +559,14 @@ local function call(...)
       if type(v) == 'number' then a[i] = numstr(v) else fail(E_ARGS) end
     end
   end
-  local c = find_command(a[1])
+  local name = a[1]
+  local c = commands[name] or commands[upper(name)]   -- find_command, inline
   if c == nil then fail('ERR Unknown Redis command called from script') end
   if c.noscript then fail('ERR This Redis command is not allowed from script') end
-  if not arity_ok(c, n) then fail('ERR Wrong number of args calling Redis command from script') end
+  local arity = c.arity
+  if (arity > 0 and n ~= arity) or n < -arity then
+    fail('ERR Wrong number of args calling Redis command from script')
+  end
   return c.fn(a, n, 0)
 end
 S.call = call
