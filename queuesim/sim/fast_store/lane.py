@@ -16,7 +16,8 @@ replies with the same rules, skipping the layers. It keeps SyncDriver's semantic
 * an error reply is raised (for a batch, the first one, after the whole batch ran).
 
 Only lone script calls and non-atomic batches of script calls take the lane
-(:meth:`ScriptLane.accepts`); every other step keeps the ordinary path.
+(:meth:`ScriptLane.accepts`), and only while the client has redis-py's own response
+callbacks (none for ``EVALSHA``); every other step keeps the ordinary path.
 """
 
 from __future__ import annotations
@@ -44,11 +45,12 @@ class ScriptLane:
         client: a :class:`FastClient` that decodes responses (``decode_responses=True``).
     """
 
-    __slots__ = ("_id", "_loaded", "_store")
+    __slots__ = ("_client", "_id", "_loaded", "_store")
 
     def __init__(self, client: FastClient) -> None:
         if not client._decode:
             raise ValueError("a ScriptLane needs a client with decode_responses=True")
+        self._client = client
         self._store = client.store
         self._id = client._id
         #: SHAs this lane has loaded with SCRIPT LOAD (scripts sent in a batch must be there)
@@ -57,9 +59,13 @@ class ScriptLane:
     def __repr__(self) -> str:
         return f"<ScriptLane connection #{self._id}>"
 
-    @staticmethod
-    def accepts(step: Step) -> bool:
-        """Whether ``step`` is one the lane runs: a script call, or a non-atomic batch of script calls."""
+    def accepts(self, step: Step) -> bool:
+        """Whether ``step`` is one the lane runs: a script call, or a non-atomic batch of script calls.
+
+        Never once the client has callbacks of its own (one may be for ``EVALSHA``).
+        """
+        if self._client._own_callbacks:
+            return False
         if type(step) is ScriptCall:
             return True
         if type(step) is Batch:

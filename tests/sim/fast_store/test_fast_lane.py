@@ -6,12 +6,15 @@ from typing import Any
 
 import pytest
 import redis
+import simpy
 
 from queuesim.drivers import Batch, Pause, SyncDriver
 from queuesim.queue import conversations as conv
 from queuesim.queue.keys import QueueKeys
 from queuesim.queue.options import DEFAULT_FIELDS
 from queuesim.scripts import Script
+from queuesim.sim.clock import SimClock
+from queuesim.sim.driver import SimDriver
 from queuesim.sim.fast_store import FastStore
 from queuesim.sim.fast_store.lane import ScriptLane
 
@@ -48,7 +51,7 @@ def _outcome(run: Any) -> Any:
 )
 def test_same_reply_or_error_as_sync_driver(step: Any) -> None:
     sync, lane = _pair()
-    assert ScriptLane.accepts(step)
+    assert lane.accepts(step)
     for _ in range(2):  # the second time, scripts are cached (EVALSHA hits)
         assert _outcome(lambda: lane.execute(step)) == _outcome(lambda: sync.execute(step))
     # and the keyspaces agree afterwards (a failing step in a batch does not stop the others)
@@ -97,7 +100,24 @@ def test_flushed_scripts_are_sent_again() -> None:
     ids=["command", "pause", "atomic-batch", "batch-with-command", "empty-batch"],
 )
 def test_other_steps_keep_the_ordinary_path(step: Any) -> None:
-    assert not ScriptLane.accepts(step)
+    _, lane = _pair()
+    assert not lane.accepts(step)
+
+
+def test_a_client_with_its_own_callbacks_keeps_the_ordinary_path() -> None:
+    env = simpy.Environment()
+    client = FastStore(SimClock(env).time).client()
+    client.set_response_callback("EVALSHA", lambda reply, **options: ("seen", reply))
+    driver = SimDriver(env, client)
+    result: list[Any] = []
+
+    def run() -> Any:
+        for _ in range(2):
+            result.append((yield from driver.execute(NOTHING([], []))))
+
+    env.process(run())
+    env.run()
+    assert result == [None, ("seen", None)]  # the first call is an EVAL (NOSCRIPT), then EVALSHA
 
 
 def test_needs_decoded_responses() -> None:
