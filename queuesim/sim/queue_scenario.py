@@ -217,9 +217,6 @@ def run_queue_replication(
     for _ in range(config.workers):
         system.add_worker(handler, settings)
 
-    def enqueue(i: int) -> Generator[Any, Any, None]:
-        yield from system.enqueue([(str(i), DEFAULT_FIELDS)])
-
     def source() -> Generator[Any, Any, None]:
         mean_gap = 1.0 / config.arrival_rate
         for i in range(n):
@@ -233,7 +230,7 @@ def run_queue_replication(
             state["waiting"] += 1
             state["open"] += 1
             record()
-            env.process(enqueue(i))
+            system.submit([(str(i), DEFAULT_FIELDS)])
         state["arrivals_done"] = 1
         if state["open"] == 0 and not done.triggered:
             done.succeed()

@@ -143,7 +143,7 @@ def simulate_retries(config: RetriesConfig, *, seed: int = 1, replication: int =
         for i in range(config.jobs):
             yield env.timeout(arrivals.exponential(1.0 / config.arrival_rate))
             arrived[i] = env.now
-            env.process(system.enqueue([(str(i), fields)]))
+            system.submit([(str(i), fields)])
 
     env.process(source())
     env.run(until=done)

@@ -86,6 +86,23 @@ class QueueSystem:
             self.bus.notify()
         return list(ids[0])
 
+    def submit(self, jobs: list[tuple[str, Any]]) -> None:
+        """Start enqueuing ``jobs`` (as :meth:`enqueue`) without waiting for it.
+
+        When the producer's round trips take no virtual time, the enqueue is done before
+        this returns (it cannot yield); otherwise it runs as a SimPy process of its own.
+        """
+        enqueuing = self.enqueue(jobs)
+        if not self.producer.instant:
+            self.env.process(enqueuing)
+            return
+        try:
+            event = next(enqueuing)
+        except StopIteration:
+            return
+        enqueuing.close()
+        raise RuntimeError(f"an instant enqueue waited on {event!r}")
+
     def round_trips(self) -> int:
         """Round trips made by every connection so far."""
         return sum(d.stats.round_trips for d in self.drivers)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Generator
+from functools import partial
 from typing import Any
 
 import simpy
@@ -28,6 +29,12 @@ __all__ = ["RunHandler", "SimWorker", "WakeBus"]
 #: What a simulated job does: a generator (SimPy process body) that works on the run
 #: and returns its outcome, e.g. ``yield env.timeout(service); return result_outcome(...)``.
 RunHandler = Callable[[Run], Generator[Any, Any, Outcome]]
+
+
+def _end_wait(wake: simpy.Event, _timeout: simpy.Event) -> None:
+    """A wait's timeout: end the wait unless a poke ended it already."""
+    if not wake.triggered:
+        wake.succeed()
 
 
 class WakeBus:
@@ -141,10 +148,13 @@ class SimWorker:
                 elif isinstance(action, Start):
                     self._jobs.append(self.env.process(self._run_job(action.run)))
                 else:
-                    self._wake = self.env.event()
+                    # one event ends the wait: a poke triggers it, and so does the timeout (when the
+                    # wait is still on): no Condition, whose own event would cost a step per wake-up
+                    wake = self._wake = self.env.event()
                     if self.bus is not None and self.core.free_slots() > 0:
                         self.bus.idle.append(self)
-                    yield self.env.timeout(action.seconds) | self._wake
+                    self.env.timeout(action.seconds).callbacks.append(partial(_end_wait, wake))
+                    yield wake
                     self._wake = None
         except simpy.Interrupt:
             return

@@ -46,10 +46,39 @@ local function put_string(s, buf, k)
   return k + 3
 end
 
--- lua-cjson formats numbers with "%.14g", which is what tostring does too
+-- lua-cjson formats numbers with "%.14g", which is what tostring does too; numbers recur (timestamps,
+-- counters, 0 and 1), so their texts are remembered (not zero's: as a table key -0 would read as 0)
+local numbers, nnumbers = {}, 0
 local function encode_number(x)
+  local text = numbers[x]
+  if text ~= nil then return text end
   if x ~= x or x == huge or x == -huge then error('Cannot serialise number: must not be NaN or Inf', 0) end
-  return tostring(x)
+  text = tostring(x)
+  if x ~= 0 then
+    if nnumbers >= 4096 then numbers, nnumbers = {}, 0 end
+    numbers[x] = text
+    nnumbers = nnumbers + 1
+  end
+  return text
+end
+
+-- an object member's opening text for a string key: '"key":', or ',"key":' after the first member
+local opening, following, nmembers = {}, {}, 0
+local function member_text(key, first)
+  local text = (first and opening or following)[key]
+  if text ~= nil then return text end
+  local e = escaped[key]
+  if e == nil then
+    e = key
+    if find(key, '[%c"\\/]') then e = gsub(key, '[%c"\\/]', escapes) end
+  end
+  text = (first and '"' or ',"') .. e .. '":'
+  if #key <= 40 then
+    if nmembers >= 4096 then opening, following, nmembers = {}, {}, 0 end
+    if first then opening[key] = text else following[key] = text end
+    nmembers = nmembers + 1
+  end
+  return text
 end
 
 local encode_value
@@ -72,13 +101,22 @@ local function encode_table(t, buf, k, depth)
   local max, items, array = 0, 0, true
   k = k + 1; buf[k] = '{'
   for key, v in pairs(t) do
-    if items > 0 then k = k + 1; buf[k] = ',' end
-    items = items + 1
     local tk = type(key)
     if tk == 'string' then
       array = false
-      k = put_string(key, buf, k)
+      k = k + 1; buf[k] = member_text(key, items == 0)
+      items = items + 1
+      local tv = type(v)   -- the common values inline: a string or a number
+      if tv == 'string' then
+        k = put_string(v, buf, k)
+      elseif tv == 'number' then
+        k = k + 1; buf[k] = encode_number(v)
+      else
+        k = encode_value(v, buf, k, depth)
+      end
     elseif tk == 'number' then
+      if items > 0 then k = k + 1; buf[k] = ',' end
+      items = items + 1
       if array then
         if key >= 1 and key == floor(key) then
           if key > max then max = key end
@@ -86,12 +124,11 @@ local function encode_table(t, buf, k, depth)
           array = false
         end
       end
-      k = k + 1; buf[k] = '"' .. encode_number(key) .. '"'
+      k = k + 1; buf[k] = '"' .. encode_number(key) .. '":'
+      k = encode_value(v, buf, k, depth)
     else
       error('Cannot serialise table: table key must be a number or string', 0)
     end
-    k = k + 1; buf[k] = ':'
-    k = encode_value(v, buf, k, depth)
   end
   if array and max > 0 then
     if max > items * 2 and max > 10 then error('Cannot serialise table: excessively sparse array', 0) end

@@ -256,6 +256,24 @@ local function find_command(name)
 end
 S.find_command = find_command
 
+-- an argument as an option word to compare with upper-case option names: upper(s), remembered for
+-- short words; a word that does not start with a letter (a number, '*', '~', a bound) matches no
+-- option name either way and is returned as it is, without making a new string
+local options_seen, noptions = {}, 0
+function S.opt(s)
+  local u = options_seen[s]
+  if u ~= nil then return u end
+  local b = byte(s, 1)
+  if b == nil or b < 65 or b > 122 or (b > 90 and b < 97) then return s end
+  u = upper(s)
+  if #s <= 16 then
+    if noptions >= 1024 then options_seen, noptions = {}, 0 end
+    options_seen[s] = u
+    noptions = noptions + 1
+  end
+  return u
+end
+
 local function arity_ok(c, n)
   local a = c.arity
   if a > 0 then return n == a end
@@ -541,10 +559,14 @@ local function call(...)
       if type(v) == 'number' then a[i] = numstr(v) else fail(E_ARGS) end
     end
   end
-  local c = find_command(a[1])
+  local name = a[1]
+  local c = commands[name] or commands[upper(name)]   -- find_command, inline
   if c == nil then fail('ERR Unknown Redis command called from script') end
   if c.noscript then fail('ERR This Redis command is not allowed from script') end
-  if not arity_ok(c, n) then fail('ERR Wrong number of args calling Redis command from script') end
+  local arity = c.arity
+  if (arity > 0 and n ~= arity) or n < -arity then
+    fail('ERR Wrong number of args calling Redis command from script')
+  end
   return c.fn(a, n, 0)
 end
 S.call = call

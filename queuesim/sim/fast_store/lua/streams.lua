@@ -49,7 +49,7 @@ local function int_size(v)
 end
 
 -- a listpack stores a string that reads as a 64-bit integer as that integer
-local function str_size(s)
+local function measure(s)
   local len = #s
   local b = byte(s, 1)
   if len > 0 and len <= 20 and (b == 45 or (b >= 48 and b <= 57)) and (s == '0' or find(s, '^%-?[1-9]%d*$')) then
@@ -58,6 +58,20 @@ local function str_size(s)
   local e
   if len < 64 then e = 1 + len elseif len < 4096 then e = 2 + len else e = 5 + len end
   return e + backlen(e)
+end
+
+-- short strings recur (field names, event names, ids of recent jobs): their sizes are remembered
+local sizes, nsizes = {}, 0
+local function str_size(s)
+  local size = sizes[s]
+  if size ~= nil then return size end
+  size = measure(s)
+  if #s <= 32 then
+    if nsizes >= 4096 then sizes, nsizes = {}, 0 end
+    sizes[s] = size
+    nsizes = nsizes + 1
+  end
+  return size
 end
 
 local function set_counts(node, live, deleted)
@@ -196,7 +210,7 @@ end
 local function trim_options(a, n, i, xadd)
   local o = {nomkstream = false, maxlen = nil, approx = false, limit = nil}
   while i <= n do
-    local opt = upper(a[i])
+    local opt = S.opt(a[i])
     if xadd and opt == 'NOMKSTREAM' then
       o.nomkstream = true
     elseif opt == 'MAXLEN' and i < n then

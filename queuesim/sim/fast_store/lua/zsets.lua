@@ -12,6 +12,7 @@ local command, fail, typed, touch, remove, db, parse_int, fmt_double = S.command
 local floor, huge, upper, lower, tonumber, byte = math.floor, math.huge, string.upper, string.lower, tonumber,
   string.byte
 local tinsert, tremove = table.insert, table.remove
+local opt = S.opt
 
 local MAXC = 128
 
@@ -167,7 +168,11 @@ end
 
 -- ------------------------------------------------------------------ argument parsing
 -- a range bound as zslParseRange reads it: '(' for exclusive, then strtod (leading spaces allowed)
+local INFINITE = {['-inf'] = -huge, ['+inf'] = huge, ['inf'] = huge}
+
 local function parse_bound(s)
+  local inf = INFINITE[s]
+  if inf ~= nil then return inf, false end
   local excl = false
   if byte(s, 1) == 40 then excl = true; s = s:sub(2) end
   if s == '' then return 0, excl end
@@ -295,7 +300,7 @@ local function zadd(a, n, id, force_incr)
   local i = 3
   if not force_incr then
     while i <= n do
-      local f = upper(a[i])
+      local f = opt(a[i])
       if f == 'NX' then nx = true
       elseif f == 'XX' then xx = true
       elseif f == 'CH' then ch = true
@@ -442,17 +447,17 @@ local function zrange(a, n, id, kind, rev)
   local direction = (kind ~= 'auto') and (rev and 'rev' or 'fwd') or nil
   local i = 5
   while i <= n do
-    local opt = upper(a[i])
+    local word = opt(a[i])
     local left = n - i
-    if opt == 'WITHSCORES' then withscores = id ~= 0 and 'resp3' or 'resp2'
-    elseif opt == 'LIMIT' and left >= 2 then
+    if word == 'WITHSCORES' then withscores = id ~= 0 and 'resp3' or 'resp2'
+    elseif word == 'LIMIT' and left >= 2 then
       offset = long_arg(a[i + 1])
       limit = long_arg(a[i + 2])
       limited = true
       i = i + 2
-    elseif direction == nil and opt == 'REV' then direction = 'rev'
-    elseif rangetype == nil and opt == 'BYSCORE' then rangetype = 'score'
-    elseif rangetype == nil and opt == 'BYLEX' then rangetype = 'lex'
+    elseif direction == nil and word == 'REV' then direction = 'rev'
+    elseif rangetype == nil and word == 'BYSCORE' then rangetype = 'score'
+    elseif rangetype == nil and word == 'BYLEX' then rangetype = 'lex'
     else fail(S.E_SYNTAX) end
     i = i + 1
   end
