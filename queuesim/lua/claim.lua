@@ -23,22 +23,29 @@ local want = tonumber(ARGV[3])
 local lease = tonumber(ARGV[4])
 local prefix = ARGV[5]
 
+local settings = redis.call('HMGET', meta, 'stall_check_at', 'paused')
+local check_at = tonumber(settings[1])   -- nil until a worker first looks for stalled jobs
+
 -- 1. promote delayed jobs that are due
-local due = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, tonumber(ARGV[8]))
-for _, id in ipairs(due) do
-  redis.call('ZREM', delayed, id)
-  local job = load_job(jobs, id)
-  if job then
-    make_inactive(jobs, inactive, job, now)
-    store_job(jobs, job)
-    emit(events, maxlen, job, 'promotion', '[]')
+local delayed_left = redis.call('ZCARD', delayed)
+if delayed_left > 0 then
+  local due = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, tonumber(ARGV[8]))
+  for _, id in ipairs(due) do
+    redis.call('ZREM', delayed, id)
+    delayed_left = delayed_left - 1
+    local job = load_job(jobs, id)
+    if job then
+      make_inactive(jobs, inactive, job, now)
+      store_job(jobs, job)
+      emit(events, maxlen, job, 'promotion', '[]')
+    end
   end
 end
 
 -- 2. recover jobs whose lease expired (their worker died or lost its connection)
-local check_at = tonumber(redis.call('HGET', meta, 'stall_check_at') or '0')
-if tonumber(ARGV[6]) >= 0 and check_at <= now then
-  redis.call('HSET', meta, 'stall_check_at', now + tonumber(ARGV[6]))
+if tonumber(ARGV[6]) >= 0 and (check_at or 0) <= now then
+  check_at = now + tonumber(ARGV[6])
+  redis.call('HSET', meta, 'stall_check_at', check_at)
   local max_stalls = tonumber(ARGV[7])
   local expired = redis.call('ZRANGEBYSCORE', active, '-inf', '(' .. now, 'LIMIT', 0, 1000)
   for _, id in ipairs(expired) do
@@ -68,7 +75,7 @@ end
 -- 3. claim
 local out = {}
 local n = 0
-if want > 0 and redis.call('HGET', meta, 'paused') ~= '1' then
+if want > 0 and settings[2] ~= '1' then
   local popped = redis.call('ZPOPMIN', inactive, want)
   for i = 1, #popped, 2 do
     local id = popped[i]
@@ -101,10 +108,12 @@ end
 local left = redis.call('ZCARD', inactive)
 if left > 0 and n > 0 then wake(wake_key) end   -- let the next idle worker in
 local next_due = -1
-local first = redis.call('ZRANGE', delayed, 0, 0, 'WITHSCORES')
-if first[2] then next_due = tonumber(first[2]) end
-local check_next = tonumber(redis.call('HGET', meta, 'stall_check_at'))
-if redis.call('ZCARD', active) > 0 and (next_due < 0 or check_next < next_due) then next_due = check_next end
-local head = {next_due, left, redis.call('ZCARD', delayed), n}
+if delayed_left > 0 then
+  next_due = tonumber(redis.call('ZRANGE', delayed, 0, 0, 'WITHSCORES')[2])
+end
+if check_at and redis.call('ZCARD', active) > 0 and (next_due < 0 or check_at < next_due) then
+  next_due = check_at
+end
+local head = {next_due, left, delayed_left, n}
 for _, v in ipairs(out) do head[#head + 1] = v end
 return head
