@@ -15,6 +15,7 @@ it after too many stalls). Delivery is therefore *at least once*.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import json
 import logging
@@ -53,14 +54,16 @@ log = logging.getLogger("queuesim.worker")
 Handler = Callable[[Job], Any]
 
 
+@functools.lru_cache(maxsize=256)
+def _claim_options(priority: int, max_attempts: int, backoff: str, ttl: int) -> JobOptions:
+    """A claimed job's options (immutable, so jobs with the same options share one object)."""
+    return JobOptions(priority=priority, attempts=max_attempts, backoff=json.loads(backoff) if backoff else None,
+                      ttl=ttl)
+
+
 def job_from_claim(queue: Any, claimed: ClaimedJob, job_class: type[Job] = Job) -> Job:
     """The :class:`Job` a handler receives for a claimed job."""
-    options = JobOptions(
-        priority=claimed.priority,
-        attempts=claimed.max_attempts,
-        backoff=json.loads(claimed.backoff) if claimed.backoff else None,
-        ttl=claimed.ttl,
-    )
+    options = _claim_options(claimed.priority, claimed.max_attempts, claimed.backoff, claimed.ttl)
     job = job_class(queue, json.loads(claimed.data), options)
     job.id = claimed.id
     job.state = JobState.ACTIVE
