@@ -10,6 +10,7 @@
     ARGV[5] new priority ('' keeps it)
   Output:
     the job's new state, or 'missing', or 'active' when the job is running
+  Event: 'move' with [old state, new state, priority], so other processes' views follow.
 ]]
 local id, target, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local job = load_job(KEYS[1], id)
@@ -18,6 +19,7 @@ if job.state == 'active' then return 'active' end
 local index = {inactive = KEYS[2], delayed = KEYS[4], complete = KEYS[5], failed = KEYS[6]}
 if ARGV[5] ~= '' then job.priority = tonumber(ARGV[5]) end
 if target == '' then target = job.state end
+local from = job.state
 redis.call('ZREM', index[job.state], id)
 job.updated_at = now
 if target == 'inactive' then
@@ -32,4 +34,5 @@ else
   redis.call('ZADD', index[target], now, id)
 end
 store_job(KEYS[1], job)
+emit(KEYS[7], ARGV[4], job, 'move', cjson.encode({from, job.state, job.priority}))
 return job.state

@@ -29,10 +29,11 @@ __all__ = ["JOB_EVENTS", "Event", "EventHub", "stream_id_key"]
 
 log = logging.getLogger("queuesim.events")
 
-#: The job events, as Kue names them (plus ``stalled`` and ``requeue``).
+#: The job events, as Kue names them (plus ``stalled``, ``requeue`` and ``move``: a requeue,
+#: a move to another state or a new priority, with the old state, the new one and the priority).
 JOB_EVENTS: frozenset[str] = frozenset(
     {"enqueue", "start", "promotion", "progress", "failed attempt", "failed", "complete", "remove",
-     "stalled", "requeue"}
+     "stalled", "requeue", "move"}
 )
 _TERMINAL = {"complete", "failed", "remove"}
 _HISTORY = 10_000

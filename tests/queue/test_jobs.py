@@ -139,6 +139,7 @@ def test_set_priority_moves_a_waiting_job(queue: Queue) -> None:
     assert queue.get_job(3).priority == -15
     with pytest.raises(InvalidJobOption):
         queue.set_priority(3, "whenever")
+    assert [(e.name, e.args) for e in queue.events.history("3")][-1] == ("move", ("inactive", "inactive", -15))
 
 
 def test_move_and_requeue(queue: Queue) -> None:
@@ -147,6 +148,9 @@ def test_move_and_requeue(queue: Queue) -> None:
     assert queue.counts()["failed"] == 1
     assert job.requeue() is JobState.INACTIVE
     assert queue.counts() == {"inactive": 1, "active": 0, "complete": 0, "failed": 0, "delayed": 0}
+    # other processes learn of moves from the event stream, as of every other change
+    moves = [e.args for e in queue.events.history(job.id) if e.name == "move"]
+    assert moves == [("inactive", "failed", 0), ("failed", "inactive", 0)]
     with pytest.raises(InvalidTransition, match="only a worker"):
         queue.move(1, "active")
     with pytest.raises(JobNotFound):

@@ -381,6 +381,7 @@ function timelineText(ev) {
     case "failed attempt": return `${a[0]} (attempt ${a[1]})`;
     case "failed": return String(a[0] ?? "");
     case "stalled": return `lease lost (${a[0]} stalls)`;
+    case "move": return `${a[0]} → ${a[1]}, priority ${a[2]}`;
     case "complete": return a.length ? `result ${preview(a[0], 60)}` : "";
     default: return a.length ? preview(a, 60) : "";
   }
@@ -631,7 +632,7 @@ function follow() {
     }
   });
   source.addEventListener("error", () => setLive("connecting", "Reconnecting…"));
-  // changes made without an event (e.g. a move from another process) show up within seconds
+  // changes made without an event (e.g. pausing a queue in another process) show up within seconds
   setInterval(() => {
     if (document.visibilityState === "visible" && Date.now() - lastEventAt > FALLBACK_REFRESH_MS / 2) refresh();
   }, FALLBACK_REFRESH_MS);
