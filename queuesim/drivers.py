@@ -188,9 +188,10 @@ class _DirectConnections:
     ``redis.Redis`` on a plain ``ConnectionPool`` of 32 connections or more (not
     fakeredis, a cluster, a single-connection client, a blocking or sentinel
     pool, or one with a client-side cache), drivers keep up to four idle
-    connections per pool (however many drivers come and go) and send on them directly. A connection error falls back to
-    ``execute_command``, so the client's retry policy still applies;
-    ``client.close()`` still closes them; after a fork the child takes fresh ones.
+    connections per pool, however many drivers come and go, and send on them
+    directly. A connection error falls back to ``execute_command``, so the
+    client's retry policy still applies; ``client.close()`` still closes them;
+    after a fork the child takes fresh ones.
     """
 
     __slots__ = ("idle", "pid", "pool")
@@ -247,7 +248,7 @@ def _never() -> bool:
 _SHARED: weakref.WeakKeyDictionary[Any, _DirectConnections] = weakref.WeakKeyDictionary()
 _SHARED_LOCK = threading.Lock()
 _REDIS_MAJOR = int(redis.__version__.split(".")[0])
-#: Connections a driver keeps idle at most (the hot paths, a producer and a worker's loop, use one each).
+#: Connections kept idle per pool at most (the hot paths, a producer and a worker's loop, use one each).
 _KEEP = 4
 #: The smallest pool a driver keeps connections of (redis-py's default holds 100).
 _MIN_POOL = 32
