@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -31,6 +32,26 @@ def start_worker(url: str, queue: str, mode: str) -> subprocess.Popen[str]:
     return proc
 
 
+def stop_worker(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    """SIGTERM, then the worker's output once it exits (see :func:`wait_for_exit`)."""
+    proc.send_signal(signal.SIGTERM)
+    return wait_for_exit(proc)
+
+
+def wait_for_exit(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    """The worker's output once it exits; a worker still running after 20 s dumps its
+    threads' stacks (SIGUSR1), is killed, and fails the test with them."""
+    try:
+        return proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGUSR1)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.communicate(timeout=2)  # lets the dump reach the pipe
+        proc.kill()
+        _out, err = proc.communicate()
+        pytest.fail(f"the worker did not stop within 20 s of SIGTERM; its threads:\n{err}")
+
+
 def wait_for(predicate: Any, timeout: float = 20.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -55,8 +76,7 @@ def test_creator_sees_events_of_a_worker_in_another_process(shared_store: tuple[
         assert done.wait(20)
         wait_for(lambda: got["queue"])
     finally:
-        proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=20)
+        _out, err = stop_worker(proc)
     queue.close()
     assert proc.returncode == 0, err
     assert got["progress"] == [(50, {"half": True})]
@@ -75,8 +95,7 @@ def test_listener_started_late_replays_what_it_missed(shared_store: tuple[str, r
         job.on("complete", results.append)  # registered after the job already completed
         assert results == [{"ok": job.id}]
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=20)
+        stop_worker(proc)
     queue.close()
 
 
@@ -88,7 +107,7 @@ def test_sigterm_lets_the_running_job_finish(shared_store: tuple[str, redis.Redi
     wait_for(lambda: client.llen("started") == 1)
     proc.send_signal(signal.SIGTERM)
     client.set("release", "1")
-    out, err = proc.communicate(timeout=20)
+    out, err = wait_for_exit(proc)
     assert proc.returncode == 0, err
     assert "stopped 1 SIGTERM" in out  # worker.stop_signal says which signal stopped it
     assert queue.get_job(job.id or "").state is JobState.COMPLETE
@@ -112,8 +131,7 @@ def test_kill_9_loses_no_job(shared_store: tuple[str, redis.Redis], record_prope
     try:
         wait_for(lambda: queue.counts()["complete"] == 200, timeout=60)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=20)
+        stop_worker(proc)
     executions = Counter(client.lrange("executions", 0, -1))
     duplicates = sum(executions.values()) - len(executions)
     record_property("duplicates", duplicates)

@@ -5,11 +5,14 @@ MODE: "events"  -- handler reports progress 50% and returns {"ok": id}
       "record"  -- handler RPUSHes its job id to the list "executions", then works ~5 ms
       "block"   -- handler RPUSHes to "started" and waits until key "release" exists
 Prints "ready" once the worker is about to run, "stopped <completed> <signal name or None>" after a
-graceful stop, then exits 0.
+graceful stop, then exits 0. SIGUSR1 dumps every thread's stack to stderr (for a test
+whose worker does not stop).
 """
 
 from __future__ import annotations
 
+import faulthandler
+import signal
 import sys
 import time
 
@@ -19,6 +22,7 @@ from queuesim.queue import Queue, Worker
 
 
 def main() -> int:
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     url, name, mode = sys.argv[1:4]
     client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=5)
     queue = Queue(name, redis=client)
