@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from queuesim.connection import connect, mask_url, redis_url
@@ -193,30 +194,47 @@ def _add_reset_stock(targets: Any) -> None:
     p.set_defaults(func=_reset_stock)
 
 
-def _reset_stock(args: argparse.Namespace) -> int:
+def _reset(
+    args: argparse.Namespace, what: str, apply: Callable[[Any], None], report: Callable[[], list[str]]
+) -> int:
+    """The body of ``queuesim reset <what>``: connect, ``apply(client)``, then say where and what.
+
+    A bad URL or an unknown product (``ProductNotFound``) exits 2,
+    an unreachable store 1.
+    """
     try:
         url = redis_url(args.redis)
         client = connect(url, attempts=1)
     except (InvalidURL, ConnectionFailed) as exc:
-        print(f"queuesim reset stock: {exc}", file=sys.stderr)
+        print(f"queuesim reset {what}: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, InvalidURL) else 1
     try:
-        StockService(client).reset(args.quantity, args.item)
+        apply(client)
     except ProductNotFound as exc:
-        print(f"queuesim reset stock: {exc}", file=sys.stderr)
+        print(f"queuesim reset {what}: {exc}", file=sys.stderr)
         return 2
     finally:
         client.close()
     where = "the embedded store" if url is None else mask_url(url)
-    print(f"Stock reset on {where}:")
-    products = PRODUCTS if args.item is None else (get_item_by_id(args.item),)
-    for product in products:
-        assert product is not None
-        quantity = product.initial_quantity if args.quantity is None else args.quantity
-        print(f"  item.{product.item_id} {product.name}: {quantity}")
+    print(f"{what.capitalize()} reset on {where}:")
+    for line in report():
+        print(f"  {line}")
     if url is None:
         print("(The embedded store belongs to this process: a server started without --redis has its own.)")
     return 0
+
+
+def _reset_stock(args: argparse.Namespace) -> int:
+    def report() -> list[str]:
+        products = PRODUCTS if args.item is None else (get_item_by_id(args.item),)
+        lines = []
+        for product in products:
+            assert product is not None
+            quantity = product.initial_quantity if args.quantity is None else args.quantity
+            lines.append(f"item.{product.item_id} {product.name}: {quantity}")
+        return lines
+
+    return _reset(args, "stock", lambda client: StockService(client).reset(args.quantity, args.item), report)
 
 
 def _seat_count(text: str) -> int:
@@ -240,20 +258,6 @@ def _add_reset_seats(targets: Any) -> None:
 
 
 def _reset_seats(args: argparse.Namespace) -> int:
-    try:
-        url = redis_url(args.redis)
-        client = connect(url, attempts=1)
-    except (InvalidURL, ConnectionFailed) as exc:
-        print(f"queuesim reset seats: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, InvalidURL) else 1
-    try:
-        SeatService(client).reset(args.seats)
-    finally:
-        client.close()
-    where = "the embedded store" if url is None else mask_url(url)
-    print(f"Seats reset on {where}:")
-    print(f"  {SEATS_KEY}: {args.seats}")
-    print(f"  {SWITCH_KEY}: {'1 (reservations on)' if args.seats else '0 (reservations off)'}")
-    if url is None:
-        print("(The embedded store belongs to this process: a server started without --redis has its own.)")
-    return 0
+    switch = "1 (reservations on)" if args.seats else "0 (reservations off)"
+    return _reset(args, "seats", lambda client: SeatService(client).reset(args.seats),
+                  lambda: [f"{SEATS_KEY}: {args.seats}", f"{SWITCH_KEY}: {switch}"])
