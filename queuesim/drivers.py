@@ -180,25 +180,29 @@ def _drive(conversation: Conversation[T], execute: Callable[[Step], Any]) -> T:
 
 
 class _DirectConnections:
-    """A few connections taken from a client's pool once and kept, shared by every driver on that pool.
+    """A few connections of the drivers' own beside a client's pool, shared by every driver on that pool.
 
     redis-py's ``execute_command`` wraps each command in retry, observability and
     deprecation checks, and its pool's checkout and checkin cost as much again:
     together more than the client-side work of a queue operation. For a plain
     ``redis.Redis`` on a plain ``ConnectionPool`` of 32 connections or more (not
     fakeredis, a cluster, a single-connection client, a blocking or sentinel
-    pool, or one with a client-side cache), drivers keep up to four idle
-    connections per pool, however many drivers come and go, and send on them
-    directly. A connection error falls back to ``execute_command``, so the
-    client's retry policy still applies; ``client.close()`` still closes them;
-    after a fork the child takes fresh ones.
+    pool, or one with a client-side cache), drivers open up to four connections
+    of their own per pool, made like the pool's, however many drivers come and
+    go, and send on them directly. They are not the pool's: a pool sized to its
+    threads is never short of a connection because drivers keep some idle.
+    When all four are busy, or one fails, the command goes through
+    ``execute_command`` (the pool, and the client's retry policy). They close
+    when the pool is garbage-collected; after a fork the child opens its own.
     """
 
-    __slots__ = ("idle", "pid", "pool")
+    __slots__ = ("idle", "lock", "made", "pid", "pool")
 
     def __init__(self, pool: Any) -> None:
-        self.pool = pool
+        self.pool: weakref.ref[Any] = weakref.ref(pool)
         self.idle: list[Any] = []
+        self.made = 0
+        self.lock = threading.Lock()
         self.pid = os.getpid()
 
     @classmethod
@@ -209,48 +213,60 @@ class _DirectConnections:
             _REDIS_MAJOR < 6
             or type(client) is not redis.Redis
             or type(pool) is not redis.ConnectionPool
-            or getattr(pool, "max_connections", 0) < _MIN_POOL  # kept connections could starve other users
+            or getattr(pool, "max_connections", 0) < _MIN_POOL  # a small pool says: few connections
             or getattr(client, "connection", None) is not None
             or getattr(pool, "cache", None) is not None
             or not pool.connection_class.__module__.startswith("redis.")
         ):
             return None
-        with _SHARED_LOCK:
-            shared = _SHARED.get(pool)
-            if shared is None:
-                shared = _SHARED[pool] = cls(pool)
+        shared: _DirectConnections | None = getattr(pool, _ATTRIBUTE, None)
+        if shared is None:
+            with _SHARED_LOCK:
+                shared = getattr(pool, _ATTRIBUTE, None)
+                if shared is None:
+                    # kept on the pool itself, so it goes when the pool goes (a module-level
+                    # dictionary of pools would keep every pool alive)
+                    shared = cls(pool)
+                    setattr(pool, _ATTRIBUTE, shared)
         return shared
 
     def take(self) -> Any:
-        """An idle connection (list pop and append are atomic, so threads may share the driver)."""
+        """An idle connection of ours, a new one while fewer than four exist, else None
+        (list pop and append are atomic, so threads may share the driver)."""
         if self.pid != os.getpid():  # forked: the parent's sockets are not ours to use
-            self.idle, self.pid = [], os.getpid()
+            with self.lock:
+                if self.pid != os.getpid():
+                    self.idle, self.made, self.pid = [], 0, os.getpid()
         try:
             return self.idle.pop()
         except IndexError:
-            return self.pool.get_connection()
+            pass
+        with self.lock:
+            pool = self.pool()
+            if self.made >= _KEEP or pool is None:
+                return None
+            self.made += 1
+        return pool.connection_class(**pool.connection_kwargs)  # connects on its first command
 
     def give(self, conn: Any) -> None:
-        """Back to the idle list after a command (to the pool when enough are idle)."""
+        """Back to the idle list after a command."""
         if getattr(conn, "should_reconnect", _never)():  # the server asked for a reconnect (redis-py 7+)
             conn.disconnect()  # reconnects on its next command
-        if len(self.idle) < _KEEP:
-            self.idle.append(conn)
-        else:
-            self.pool.release(conn)
+        self.idle.append(conn)
 
 
 def _never() -> bool:
     return False
 
 
-#: Each pool's kept connections (they go when the pool goes).
-_SHARED: weakref.WeakKeyDictionary[Any, _DirectConnections] = weakref.WeakKeyDictionary()
 _SHARED_LOCK = threading.Lock()
+#: The pool's attribute that holds its kept connections.
+_ATTRIBUTE = "_queuesim_direct_connections"
 _REDIS_MAJOR = int(redis.__version__.split(".")[0])
-#: Connections kept idle per pool at most (the hot paths, a producer and a worker's loop, use one each).
+#: Connections of their own that drivers keep per pool at most (the hot paths, a producer and
+#: a worker's loop, use one each).
 _KEEP = 4
-#: The smallest pool a driver keeps connections of (redis-py's default holds 100).
+#: The smallest pool beside which drivers open connections of their own (redis-py's default holds 100).
 _MIN_POOL = 32
 _DISCONNECTED = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
@@ -267,17 +283,18 @@ class SyncDriver:
         self._direct = _DirectConnections.of(client)
 
     def _send(self, args: tuple[Any, ...]) -> Any:
-        """One command on the client, over a kept connection when possible."""
+        """One command on the client, over a kept connection when one is free."""
         direct = self._direct
         if direct is not None:
             conn = direct.take()
-            try:
-                conn.send_command(*args)
-                return self.client.parse_response(conn, args[0])
-            except _DISCONNECTED:
-                pass  # the connection closed itself; retry below under the client's own policy
-            finally:
-                direct.give(conn)
+            if conn is not None:
+                try:
+                    conn.send_command(*args)
+                    return self.client.parse_response(conn, args[0])
+                except _DISCONNECTED:
+                    pass  # the connection closed itself; retry below under the client's own policy
+                finally:
+                    direct.give(conn)
         return self.client.execute_command(*args)
 
     def __repr__(self) -> str:

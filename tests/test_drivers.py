@@ -334,8 +334,52 @@ def test_threads_share_a_driver_and_it_keeps_few_connections(shared_store: tuple
     for t in threads:
         t.join()
     assert r.get("t") == "1600"
-    assert len(driver._direct.idle) <= 4  # type: ignore[union-attr]
+    direct = driver._direct
+    assert direct is not None
+    assert direct.made <= 4  # the other threads went through the pool
+    assert len(direct.idle) == direct.made  # every kept connection came back
     client.close()
+
+
+def test_kept_connections_never_take_the_pools_places(shared_store: tuple[str, redis.Redis]) -> None:
+    """A pool sized to its threads gives every one of them a connection, however many the
+    drivers keep idle (8 processes x 50 threads on a pool of 50 lost buyers this way)."""
+    url, _ = shared_store
+    client = redis.Redis.from_url(url, decode_responses=True, max_connections=32)
+    direct = SyncDriver(client)._direct
+    assert direct is not None
+    held = [direct.take() for _ in range(4)]  # four commands at once: four kept connections
+    assert None not in held
+    assert direct.take() is None  # a fifth goes through the pool
+    for conn in held:
+        conn.send_command("PING")
+        assert conn.read_response() in ("PONG", b"PONG")
+        direct.give(conn)
+    pool = client.connection_pool
+    taken = [pool.get_connection() for _ in range(32)]  # every place of the pool is still there
+    for conn in taken:
+        pool.release(conn)
+    client.close()
+
+
+def test_a_dropped_client_takes_its_pool_and_kept_connections_with_it(
+    shared_store: tuple[str, redis.Redis],
+) -> None:
+    import gc
+    import weakref
+
+    url, _ = shared_store
+    client = redis.Redis.from_url(url, decode_responses=True)
+    assert SyncDriver(client).run(_incr_many("d", 1)) == 1
+    pool = weakref.ref(client.connection_pool)
+    direct = client.connection_pool._queuesim_direct_connections
+    kept = weakref.ref(direct.idle[0])
+    assert kept().is_connected  # type: ignore[union-attr]
+    client.close()
+    del client, direct
+    gc.collect()
+    assert pool() is None
+    assert kept() is None  # garbage-collected, its socket closed
 
 
 def test_a_forked_child_does_not_share_the_parents_connection(shared_store: tuple[str, redis.Redis]) -> None:

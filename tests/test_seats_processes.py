@@ -39,7 +39,10 @@ def at_the_start_line(ready: Any, go: Any, work: Any) -> list[Any]:
     def one() -> None:
         all_waiting.wait()
         go.wait()
-        outcome = work()
+        try:
+            outcome = work()
+        except Exception as exc:  # counted, so a failure names it instead of losing a buyer
+            outcome = f"{type(exc).__name__}: {exc}"
         with lock:
             outcomes.append(outcome)
 

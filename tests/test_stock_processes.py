@@ -45,9 +45,13 @@ def one_round(service: StockService, ready: Any, go: Any) -> list[tuple[str, int
     def buyer() -> None:
         all_waiting.wait()
         go.wait()
-        result = service.reserve(1)
+        try:
+            result = service.reserve(1)
+            outcome = (result.status.name, result.retries)
+        except Exception as exc:  # counted, so a failure names it instead of losing a buyer
+            outcome = (f"{type(exc).__name__}: {exc}", 0)
         with lock:
-            outcomes.append((result.status.name, result.retries))
+            outcomes.append(outcome)
 
     threads = [threading.Thread(target=buyer) for _ in range(THREADS)]
     for t in threads:
