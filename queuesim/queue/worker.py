@@ -92,7 +92,10 @@ class Worker(WorkerShell):
 
     def __init__(self, queue: Queue, handler: Handler, **settings: Unpack[WorkerOptions]) -> None:
         super().__init__(queue, handler, **settings)
-        self._wake = threading.Event()
+        # Wakes the loop. A SimpleQueue, not an Event: its put() takes no Python lock, so the
+        # signal handler may call it from the main thread while the loop there holds the
+        # lock an Event would need (which deadlocked a SIGTERM now and then).
+        self._wake: stdqueue.SimpleQueue[None] = stdqueue.SimpleQueue()
         self._want_work = threading.Event()
         self._closing = threading.Event()
         self._tasks: stdqueue.SimpleQueue[Run | None] = stdqueue.SimpleQueue()
@@ -101,7 +104,7 @@ class Worker(WorkerShell):
         self.stop_signal: signal.Signals | None = None
 
     def _notify(self) -> None:
-        self._wake.set()
+        self._wake.put(None)
 
     # ------------------------------------------------------------------ the loop
     def run(self, burst: bool = False, handle_signals: bool | None = None) -> WorkerStats:
@@ -161,8 +164,17 @@ class Worker(WorkerShell):
                     self._want_work.set()
                 else:
                     self._want_work.clear()
-                self._wake.wait(action.seconds)
-                self._wake.clear()
+                self._sleep(action.seconds)
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait up to ``seconds`` for a wake-up, then forget the wake-ups that came meanwhile."""
+        wake = self._wake
+        try:
+            wake.get(timeout=max(0.0, seconds))
+            while True:
+                wake.get_nowait()
+        except stdqueue.Empty:
+            pass
 
     # ------------------------------------------------------------------ handler threads
     def _serve(self) -> None:
@@ -184,7 +196,7 @@ class Worker(WorkerShell):
                     outcome = fail_outcome(run.claimed, error_message(exc), traceback.format_exc(),
                                            self.queue.backoff_strategies)
                 core.finished(run, outcome)
-                self._wake.set()
+                self._wake.put(None)
         finally:
             if loop is not None:
                 loop.close()
@@ -203,7 +215,7 @@ class Worker(WorkerShell):
                 continue
             if got:
                 self._core.work_arrived()
-                self._wake.set()
+                self._wake.put(None)
 
     # ------------------------------------------------------------------ signals
     def _install_signals(self, handle: bool | None) -> Callable[[], None]:

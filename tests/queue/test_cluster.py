@@ -130,7 +130,7 @@ def test_retry_delay_and_stall_recovery_on_cluster(cluster: RedisCluster) -> Non
     t.start()
     _wait(lambda: q.counts()["delayed"] == 2)
     clock.now += 1000
-    w._wake.set()
+    w._notify()  # the clock moved: look again now
     t.join(20)
     assert q.get_job(job.id or "").state is JobState.COMPLETE
     assert q.get_job(later.id or "").state is JobState.COMPLETE

@@ -99,7 +99,7 @@ def test_retry_waits_for_backoff_in_delayed(make_queue, clock: Any) -> None:  # 
     wait_for(lambda: q.counts()["delayed"] == 1)
     assert q.get_job(job.id or "").state is JobState.DELAYED
     clock.advance(1000)
-    w._wake.set()
+    w._notify()  # the clock moved: look again now
     t.join(10)
     assert not t.is_alive()
     assert q.get_job(job.id or "").state is JobState.COMPLETE
