@@ -26,6 +26,7 @@ from queuesim.drivers import Conversation, run
 from queuesim.exercises._checks import check_key
 from queuesim.exercises.basics import as_text
 from queuesim.exercises.client import redis_client
+from queuesim.exercises.stopping import stop_on_signals
 
 __all__ = [
     "CHANNEL",
@@ -287,13 +288,17 @@ def run_both(
 
 
 def subscriber_main(url: str | None = None) -> int:
-    """Run ``5-subscriber``: connect, print messages until ``KILL_SERVER``. Returns the exit code."""
+    """Run ``5-subscriber``: connect, print messages until ``KILL_SERVER`` or Ctrl-C/SIGTERM.
+
+    Returns the exit code: 0 after ``KILL_SERVER``, 128 + the signal's number after a signal.
+    """
     client = redis_client(url)
-    try:
-        listen_for_messages(client=client)
-    finally:
-        client.close()
-    return 0
+    with stop_on_signals() as stopping:
+        try:
+            listen_for_messages(client=client, stop=stopping.event)
+        finally:
+            client.close()
+    return stopping.exit_code
 
 
 def publisher_main(url: str | None = None) -> int:

@@ -3,7 +3,10 @@
 Python turns SIGINT (Ctrl-C) into ``KeyboardInterrupt``; with
 :func:`sigterm_raises` SIGTERM raises :class:`Terminated` (a
 ``KeyboardInterrupt``), so the same ``try``/``finally`` blocks unsubscribe and
-close connections whichever signal stops the process.
+close connections whichever signal stops the process. Commands that only end
+on a signal (the subscriber, the store server) use :func:`stop_on_signals`
+instead: the signal sets an event their loop polls, so nothing is interrupted
+halfway.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-__all__ = ["Terminated", "sigterm_raises"]
+__all__ = ["SignalStop", "Terminated", "sigterm_raises", "stop_on_signals"]
 
 
 class Terminated(KeyboardInterrupt):
@@ -39,3 +42,50 @@ def sigterm_raises() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+class SignalStop:
+    """What :func:`stop_on_signals` hands out: an event set by SIGINT or SIGTERM, and which one came first."""
+
+    __slots__ = ("event", "signum")
+
+    def __init__(self) -> None:
+        #: Set when a signal arrived; a loop that polls ``event.is_set()`` stops cleanly.
+        self.event = threading.Event()
+        #: The first signal received, or None.
+        self.signum: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 when no signal came, else 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM)."""
+        return 0 if self.signum is None else 128 + self.signum
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[SignalStop]:
+    """While active, SIGINT and SIGTERM set ``stop.event`` instead of raising in the main thread.
+
+    For commands that wait for a signal to end (a subscriber, a server): nothing is
+    interrupted halfway (an exception raised at an arbitrary point can leave a
+    library's lock held, and the process hangs or crashes on its way out); the
+    command's loop sees the event, leaves, and closes what it opened. The main
+    thread must only poll ``stop.event.is_set()`` (which takes no lock), never
+    ``wait()`` on it, since the handler sets it from the main thread. Outside the
+    main thread it installs nothing.
+    """
+    stop = SignalStop()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if stop.signum is None:
+            stop.signum = signum
+        stop.event.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)

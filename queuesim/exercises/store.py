@@ -11,11 +11,14 @@ through it. It is a teaching aid, not a Redis server: no persistence, no auth.
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from collections.abc import Callable
 
 import fakeredis
 
 from queuesim.connection import embedded_server
+from queuesim.exercises.stopping import stop_on_signals
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "make_store_server", "serve_store", "server_url"]
 
@@ -23,6 +26,8 @@ __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "make_store_server", "serve_store", "
 DEFAULT_HOST = "127.0.0.1"
 #: Not 6379, so it never collides with (or is mistaken for) a real Redis server.
 DEFAULT_PORT = 6390
+#: How often the main thread looks whether a signal asked it to stop (seconds).
+_POLL_SECONDS = 0.1
 
 
 def make_store_server(
@@ -56,7 +61,8 @@ def serve_store(
     """Serve the embedded store until Ctrl-C or SIGTERM (see :mod:`queuesim.exercises.stopping`).
 
     ``announce`` is called with the lines telling where the store is. Returns
-    the exit code: 1 when the port cannot be bound.
+    the exit code: 1 when the port cannot be bound, 128 + the signal's number
+    after a signal.
     """
     try:
         tcp = make_store_server(host, port)
@@ -70,9 +76,14 @@ def serve_store(
     url = server_url(tcp)
     announce(f"Serving the embedded store at {url} (Ctrl-C to stop)")
     announce(f"In other terminals: export REDIS_URL={url}")
-    try:
-        tcp.serve_forever(poll_interval=0.1)
-    finally:
-        tcp.shutdown()
-        tcp.server_close()
-    return 0
+    with stop_on_signals() as stopping:
+        serving = threading.Thread(target=tcp.serve_forever, kwargs={"poll_interval": 0.1}, name="store")
+        serving.start()
+        try:
+            while not stopping.event.is_set() and serving.is_alive():
+                time.sleep(_POLL_SECONDS)  # a signal cuts the sleep short and sets the event
+        finally:
+            tcp.shutdown()
+            tcp.server_close()
+            serving.join()
+    return stopping.exit_code
