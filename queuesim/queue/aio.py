@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import signal
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Unpack
@@ -228,10 +230,17 @@ class AsyncWorker(WorkerShell):
         if self._wake is not None:
             self._wake.set()
 
-    async def run(self, burst: bool = False) -> WorkerStats:
-        """Work until :meth:`stop`, or with ``burst=True`` until nothing is left."""
+    async def run(self, burst: bool = False, handle_signals: bool | None = None) -> WorkerStats:
+        """Work until :meth:`stop` (or SIGINT/SIGTERM), or with ``burst=True`` until nothing is left.
+
+        ``handle_signals`` (default: when the event loop runs in the main thread)
+        adds SIGINT/SIGTERM handlers to the loop for a graceful stop, as
+        :meth:`queuesim.Worker.run` does; a second signal stops at once.
+        """
+        self.stop_signal = None
         self._core = core = self._new_core()
         self._wake = asyncio.Event()
+        restore = self._install_signals(asyncio.get_running_loop(), handle_signals)
         listener = None if burst else asyncio.create_task(self._listen_wake())
         steps = core.steps(burst)
         reply: Any = None
@@ -256,11 +265,32 @@ class AsyncWorker(WorkerShell):
                         await asyncio.wait_for(self._wake.wait(), action.seconds)
                     self._wake.clear()
         finally:
+            restore()
             if listener is not None:
                 listener.cancel()
             for task in self._tasks.values():
                 task.cancel()
         return core.stats
+
+    def _install_signals(self, loop: asyncio.AbstractEventLoop, handle: bool | None) -> Callable[[], None]:
+        if handle is None:
+            handle = threading.current_thread() is threading.main_thread()
+        previous: dict[signal.Signals, Any] = {}
+        if handle:
+            for s in (signal.SIGINT, signal.SIGTERM):
+                before = signal.getsignal(s)
+                try:
+                    loop.add_signal_handler(s, self._on_stop_signal, s)
+                except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+                    continue
+                previous[s] = signal.SIG_DFL if before is None else before
+
+        def restore() -> None:
+            for s, before in previous.items():
+                loop.remove_signal_handler(s)
+                signal.signal(s, before)
+
+        return restore
 
     def _cancel_abandoned(self) -> None:
         for run, task in list(self._tasks.items()):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import socket
 import uuid
 from collections import deque
@@ -379,6 +380,8 @@ class WorkerShell:
         self.handler = handler
         self.id = name or default_worker_id()
         self._core = self._new_core()
+        #: the signal that stopped the last run (SIGINT or SIGTERM), or None
+        self.stop_signal: signal.Signals | None = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id} on {self.queue.name} x{self.settings.concurrency}>"
@@ -406,6 +409,15 @@ class WorkerShell:
         (default ``shutdown_timeout``), then give the rest back to ``inactive``."""
         self._core.stop(self.settings.shutdown_timeout if timeout is None else timeout)
         self._notify()
+
+    def _on_stop_signal(self, signum: int) -> None:
+        """SIGINT or SIGTERM: the first stops gracefully (see :meth:`stop`), the next at once."""
+        self.stop_signal = signal.Signals(signum)
+        if self._core.stop_at is None:
+            log.info("worker %s: %s, finishing running jobs", self.id, self.stop_signal.name)
+            self.stop()
+        else:
+            self.stop(0)
 
     def pause(self) -> None:
         """Stop claiming new jobs (running ones go on); :meth:`resume` undoes it."""

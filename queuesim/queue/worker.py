@@ -100,8 +100,6 @@ class Worker(WorkerShell):
         self._closing = threading.Event()
         self._tasks: stdqueue.SimpleQueue[Run | None] = stdqueue.SimpleQueue()
         self._running = False
-        #: the signal that stopped the last run (SIGINT or SIGTERM), or None
-        self.stop_signal: signal.Signals | None = None
 
     def _notify(self) -> None:
         self._wake.put(None)
@@ -226,12 +224,7 @@ class Worker(WorkerShell):
         previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
 
         def on_signal(signum: int, frame: FrameType | None) -> None:
-            self.stop_signal = signal.Signals(signum)
-            if self._core.stop_at is None:
-                log.info("worker %s: %s, finishing running jobs", self.id, signal.Signals(signum).name)
-                self.stop()
-            else:
-                self.stop(0)
+            self._on_stop_signal(signum)
 
         for s in previous:
             signal.signal(s, on_signal)

@@ -22,9 +22,9 @@ from queuesim.queue.invariants import check_invariants
 WORKER = Path(__file__).with_name("worker_proc.py")
 
 
-def start_worker(url: str, queue: str, mode: str) -> subprocess.Popen[str]:
+def start_worker(url: str, queue: str, mode: str, *more: str) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
-        [sys.executable, str(WORKER), url, queue, mode],
+        [sys.executable, str(WORKER), url, queue, mode, *more],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     assert proc.stdout is not None
@@ -99,11 +99,12 @@ def test_listener_started_late_replays_what_it_missed(shared_store: tuple[str, r
     queue.close()
 
 
-def test_sigterm_lets_the_running_job_finish(shared_store: tuple[str, redis.Redis]) -> None:
+@pytest.mark.parametrize("kind", ["threads", "async"])
+def test_sigterm_lets_the_running_job_finish(shared_store: tuple[str, redis.Redis], kind: str) -> None:
     url, client = shared_store
     queue = Queue("term", redis=client)
     job = queue.add(1)
-    proc = start_worker(url, "term", "block")
+    proc = start_worker(url, "term", "block", *(["async"] if kind == "async" else []))
     wait_for(lambda: client.llen("started") == 1)
     proc.send_signal(signal.SIGTERM)
     client.set("release", "1")
