@@ -26,7 +26,6 @@ from queuesim.drivers import Conversation, run
 from queuesim.exercises._checks import check_key
 from queuesim.exercises.basics import as_text
 from queuesim.exercises.client import redis_client
-from queuesim.exercises.stopping import stop_on_signals
 
 __all__ = [
     "CHANNEL",
@@ -292,6 +291,8 @@ def subscriber_main(url: str | None = None) -> int:
 
     Returns the exit code: 0 after ``KILL_SERVER``, 128 + the signal's number after a signal.
     """
+    from queuesim.exercises.stopping import stop_on_signals  # command-line machinery, loaded when run
+
     client = redis_client(url)
     with stop_on_signals() as stopping:
         try:
