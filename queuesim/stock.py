@@ -83,7 +83,7 @@ class Product:
         return f"<Product {self.item_id} {self.name!r} stock {self.initial_quantity}>"
 
 
-#: The products of the exercise (SPEC §12), in id order.
+#: The products of the exercise (docs/SPEC.md §12), in id order.
 PRODUCTS: tuple[Product, ...] = (
     Product(1, "Suitcase 250", 50, 4),
     Product(2, "Suitcase 450", 100, 10),

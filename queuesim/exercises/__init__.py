@@ -1,4 +1,4 @@
-"""The exercises of the "Queuing System in JS" course, ported to Python (see SPEC.md).
+"""The exercises of the "Queuing System in JS" course, ported to Python (see docs/SPEC.md).
 
 This module is only the *registry*: exercise name → one-line summary → entry
 function. Entry functions are named by a ``"module:function"`` string and

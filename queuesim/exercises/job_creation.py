@@ -1,4 +1,4 @@
-"""Exercise ``8-job-main`` (10 and 11 of SPEC.md): ``create_push_notifications_jobs`` and its tests.
+"""Exercise ``8-job-main`` (10 and 11 of docs/SPEC.md): ``create_push_notifications_jobs`` and its tests.
 
 The Node ``8-job.js`` exported ``createPushNotificationsJobs(jobs, queue)``:
 it threw ``Error('Jobs is not an array')`` unless ``jobs`` was an array, and

@@ -4,7 +4,7 @@ The Node creator queued the eleven jobs of :data:`JOBS` on
 ``push_notification_code_2`` and logged, for each, ``Notification job created:
 <id>``, then ``Notification job #<id> <pct>% complete``, ``Notification job
 #<id> completed`` or ``Notification job #<id> failed: <error>`` on its events
-(SPEC.md drops the ``#``). The processor ran two jobs at a time: progress 0 %;
+(docs/SPEC.md drops the ``#``). The processor ran two jobs at a time: progress 0 %;
 a blacklisted number fails the job with ``Phone number <phone> is
 blacklisted``; otherwise progress 50 %, print the sending line, complete.
 

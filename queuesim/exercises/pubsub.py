@@ -7,7 +7,7 @@ message and, on ``KILL_SERVER``, unsubscribed and quit. The publisher called
 published. So the subscriber shows the first three messages only.
 
 Here the publisher sends each message at its delay *from the start*, as the
-timers did, then exits (**Decision** in SPEC.md). The subscriber returns
+timers did, then exits (**Decision** in docs/SPEC.md). The subscriber returns
 cleanly (unsubscribed, connection closed) on ``KILL_SERVER`` or when its
 ``stop`` event is set.
 """

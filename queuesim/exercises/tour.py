@@ -1,11 +1,11 @@
 """``queuesim tour``: exercises 0 to 11 in order, in one process, with a header per exercise.
 
-The outputs are those of SPEC.md. Exercise 5's subscriber runs in a thread and
+The outputs are those of docs/SPEC.md. Exercise 5's subscriber runs in a thread and
 is joined before the tour ends. Each job processor runs in burst mode once its
 creator has queued the jobs; its lines are printed in job order, then the
 creator's report, job by job. So the output is the same on every run on a
 fresh store (on a real server, re-running shows ``Reply: 0`` for fields the hash
-already has, as SPEC.md says, and job ids keep counting up).
+already has, as docs/SPEC.md says, and job ids keep counting up).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Exercise 13 over HTTP: the seat reservation service (SPEC §13), as a FastAPI app.
+"""Exercise 13 over HTTP: the seat reservation service (docs/SPEC.md §13), as a FastAPI app.
 
 Routes and bodies are the original's, made exact (compact JSON, same keys):
 

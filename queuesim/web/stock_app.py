@@ -1,4 +1,4 @@
-"""Exercise 12 over HTTP: the stock service (SPEC §12), as a FastAPI app.
+"""Exercise 12 over HTTP: the stock service (docs/SPEC.md §12), as a FastAPI app.
 
 Routes, bodies and status codes are the original's, made exact:
 
