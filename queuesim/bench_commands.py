@@ -29,11 +29,11 @@ def _run_queue(args: argparse.Namespace) -> int:
     from queuesim.benchmark import bench_queue, format_table, to_json_line
     from queuesim.connection import connect, mask_url, redis_url
 
-    url = redis_url(args.redis)
-    client = connect(url)
     if args.jobs < 1 or args.latency_samples < 1 or any(c < 1 for c in args.concurrency or []):
         print("queuesim bench: --jobs, --latency-samples and --concurrency must be >= 1", file=sys.stderr)
         return 2
+    url = redis_url(args.redis)
+    client = connect(url)
     where = mask_url(url) if url else "the embedded store (fakeredis; start a real Redis for real figures)"
     print(f"# queue benchmark on {where}", file=sys.stderr)
     results = []

@@ -12,7 +12,10 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+import redis
+
 from queuesim._version import __version__
+from queuesim.errors import QueuesimError
 
 __all__ = ["build_parser", "main"]
 
@@ -51,6 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except (QueuesimError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+        # expected failures (no server, a bad URL, ...): one line, no traceback
+        print(f"queuesim {args.command}: {exc}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # e.g. `queuesim ... | head`: the reader left, nothing more to say
         sys.stderr.close()
         return 0

@@ -135,7 +135,8 @@ def connect(
 
     Raises:
         InvalidURL: the URL is malformed.
-        ConnectionFailed: no server answered; the message names the URL, password masked.
+        ConnectionFailed: no server answered, or what answered is not a Redis server;
+            the message names the URL, password masked.
     """
     if attempts < 1:
         raise ValueError(f"attempts must be at least 1, got {attempts}")
@@ -159,6 +160,13 @@ def connect(
     for attempt in range(1, attempts + 1):
         try:
             client.ping()
+        except redis.exceptions.InvalidResponse as exc:  # something answered, but not in Redis's protocol
+            client.close()
+            if report is not None:
+                report(f"{NOT_CONNECTED_MESSAGE}: {exc}")
+            raise ConnectionFailed(
+                f"the server at {mask_url(chosen)} does not speak Redis's protocol (is that the right port?): {exc}"
+            ) from exc
         except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
             last = exc
             log.warning("connection attempt %d/%d to %s failed: %s", attempt, attempts, mask_url(chosen), exc)

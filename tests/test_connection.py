@@ -98,6 +98,43 @@ def test_connection_failure_is_bounded_with_default_settings(closed_port: int) -
     assert time.monotonic() - start < 10.0
 
 
+def test_a_server_that_is_not_redis_fails_at_once_naming_the_problem(capsys: pytest.CaptureFixture[str]) -> None:
+    """A wrong port that reaches another server (here one answering like HTTP) is not retried."""
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    accepted = 0
+
+    def answer_like_http() -> None:
+        nonlocal accepted
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:  # closed: the test is over
+                return
+            accepted += 1
+            with conn:
+                conn.recv(1024)
+                conn.sendall(b"<html>400 Bad Request</html>\r\n")
+
+    thread = threading.Thread(target=answer_like_http, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(ConnectionFailed, match="does not speak Redis's protocol") as info:
+            connect(f"redis://user:pw@127.0.0.1:{port}/0", attempts=3, backoff=0.05, report=print)
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() (close alone does not on Linux)
+        listener.close()
+        thread.join(5)
+    assert not thread.is_alive()
+    assert "user:***@" in str(info.value)
+    assert accepted == 1  # no retry: another answer would be just as wrong
+    assert capsys.readouterr().out.startswith(f"{NOT_CONNECTED_MESSAGE}: ")
+
+
 def test_attempts_must_be_at_least_one() -> None:
     with pytest.raises(ValueError, match="attempts must be at least 1"):
         connect("redis://127.0.0.1:1", attempts=0)
