@@ -46,6 +46,22 @@ def register(sub: Any) -> None:
     _add_reset_seats(targets)
 
 
+def _hint_if_embedded(service: str, url: str | None) -> None:
+    """Say on stderr that a server on the embedded store is alone with it (nothing else can reach it)."""
+    try:
+        embedded = redis_url(url) is None
+    except InvalidURL:
+        return  # the server refuses the URL itself, with its own message
+    if embedded:
+        print(
+            f"hint: serve {service} is using the embedded store, which lives inside this server process only: "
+            "workers, `queuesim reset` and other services in other processes cannot reach it; run "
+            "`queuesim store` and set REDIS_URL=redis://127.0.0.1:6390/0 everywhere, or point REDIS_URL "
+            "at a Redis server.",
+            file=sys.stderr,
+        )
+
+
 def _redis_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--redis",
@@ -100,6 +116,7 @@ def _add_serve_stock(services: Any) -> None:
 def _serve_stock(args: argparse.Namespace) -> int:
     from queuesim.web.stock_app import serve_stock  # FastAPI loads only when a server runs
 
+    _hint_if_embedded("stock", args.redis)
     try:
         return serve_stock(
             args.host, args.port, args.redis, args.strategy, io=args.io, access_log=args.access_log
@@ -132,6 +149,7 @@ def _positive(text: str) -> int:
 def _serve_seats(args: argparse.Namespace) -> int:
     from queuesim.web.seats_app import serve_seats  # FastAPI loads only when a server runs
 
+    _hint_if_embedded("seats", args.redis)
     try:
         return serve_seats(
             args.host,
@@ -172,6 +190,7 @@ def _add_serve_dashboard(services: Any) -> None:
 def _serve_dashboard(args: argparse.Namespace) -> int:
     from queuesim.web.dashboard import serve_dashboard  # FastAPI loads only when a server runs
 
+    _hint_if_embedded("dashboard", args.redis)
     try:
         return serve_dashboard(
             args.host, args.port, args.redis, token=args.token, prefix=args.prefix, access_log=args.access_log

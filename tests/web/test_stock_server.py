@@ -63,6 +63,14 @@ def test_starting_a_server_keeps_the_stored_stock(start: Any, r: redis.Redis, st
     assert server.stop()[0] == 0
 
 
+def test_a_server_on_the_embedded_store_says_it_is_alone_with_it(start: Any, store_url: str | None) -> None:
+    server = start()
+    status, err = server.stop()
+    assert status == 0
+    hinted = "hint: serve stock is using the embedded store" in err
+    assert hinted == (store_url is None)  # only when no URL names a shared server
+
+
 def test_serve_refuses_a_bad_url_before_starting(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "stock", "--redis", "http://localhost:6379"]) == 2
     assert "must start with redis://" in capsys.readouterr().err
