@@ -87,13 +87,17 @@ class AsyncJob(Job):
 
 
 class AsyncQueue:
-    """A job queue on ``redis.asyncio`` (the twin of :class:`~queuesim.Queue`)."""
+    """A job queue on ``redis.asyncio`` (the twin of :class:`~queuesim.Queue`).
+
+    ``redis`` is an asyncio client; without one, the queue makes one with
+    :func:`queuesim.connect_async` (``REDIS_URL``, else the embedded store).
+    """
 
     def __init__(
         self,
         name: str = "default",
         *,
-        redis: Any,
+        redis: Any = None,
         prefix: str = "qs",
         clock: Callable[[], int] = wall_clock_ms,
         events_maxlen: int = 10_000,
@@ -103,6 +107,10 @@ class AsyncQueue:
 
         self.name = _check_name(name)
         self.keys = QueueKeys(self.name, _check_name(prefix))
+        if redis is None:  # as Queue does: REDIS_URL, else the embedded store
+            from queuesim.connection import connect_async
+
+            redis = connect_async()
         self.driver = AsyncDriver(redis)
         self.now = clock
         self.events_maxlen = int(events_maxlen)

@@ -112,3 +112,19 @@ def test_async_idle_worker_wakes_and_stops(backend_client: str) -> None:
 
     run(go())
 
+
+
+def test_async_queue_without_a_client_uses_the_same_store_as_queue(connected: Any) -> None:
+    """Like Queue(): REDIS_URL, else the embedded store; a sync Queue sees the async one's jobs."""
+    from queuesim.queue import Queue
+
+    async def main() -> tuple[str, JobState | None]:
+        queue = AsyncQueue("twins")
+        job = await queue.create({"n": 1}).save()
+        stats = await AsyncWorker(queue, lambda j: j.data["n"] + 1).run(burst=True)
+        assert stats.completed == 1
+        await queue.client.aclose()
+        return job.id or "", job.state
+
+    job_id, _ = run(main())
+    assert Queue("twins").get_job(job_id).state is JobState.COMPLETE
