@@ -61,7 +61,10 @@ def register(sub: Any) -> None:
     c.add_argument("--restart-delay", type=float, default=5.0, help="seconds before a replacement starts")
     c.add_argument("--lease-ms", type=int, default=5000, help="lease length in ms (default 5000)")
     c.add_argument("--no-leases", action="store_true", help="switch stall recovery off (Kue's behaviour)")
-    c.add_argument("--horizon", type=float, default=3600.0, help="stop after this many simulated seconds")
+    c.add_argument("--horizon", type=float, default=3600.0,
+                   help="stop after this many simulated seconds even if jobs could still finish (they are "
+                        "reported as unfinished); the run ends by itself once every job is complete, failed "
+                        "or lost (default 3600)")
     c.add_argument("--seed", type=int, default=1)
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.set_defaults(func=_run_crash)
@@ -71,7 +74,8 @@ def register(sub: Any) -> None:
     r.add_argument("--arrival-rate", type=float, default=5.0, help="jobs per second (default 5)")
     r.add_argument("--workers", type=int, default=2, help="workers (default 2)")
     r.add_argument("--service-time", type=float, default=0.1, help="mean seconds per run (default 0.1)")
-    r.add_argument("--failure-probability", type=float, default=0.3, metavar="P", help="per run (default 0.3)")
+    r.add_argument("--failure-probability", type=float, default=0.3, metavar="P",
+                   help="per run, from 0 to 1 (default 0.3; 1: every run fails)")
     r.add_argument("--attempts", type=int, default=3, help="runs a job may have (default 3)")
     r.add_argument("--backoff", choices=["none", "fixed", "exponential"], default="exponential")
     r.add_argument("--backoff-delay-ms", type=int, default=1000, help="backoff base delay (default 1000)")
@@ -181,8 +185,10 @@ def _run_crash(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     return _print_result(r, args.json, [
         f"crash scenario, leases {'on' if config.leases else 'OFF'}: {r.kills} workers killed",
-        f"jobs {r.jobs}: completed {r.completed}, failed {r.failed}, lost {r.lost}",
-        f"handler runs {r.executions} ({r.reruns} re-runs after kills); makespan {r.makespan:.1f} s",
+        f"jobs {r.jobs}: completed {r.completed}, failed {r.failed}, lost {r.lost}, unfinished {r.unfinished}",
+        f"handler runs {r.executions} ({r.reruns} re-runs after kills); "
+        + (f"makespan {r.makespan:.1f} s" if r.unfinished == 0
+           else f"stopped at the horizon, {r.makespan:g} s, with {r.unfinished} jobs unfinished"),
     ])
 
 
@@ -202,8 +208,8 @@ def _run_retries(args: argparse.Namespace) -> int:
         f"retries scenario: p={config.failure_probability}, {config.attempts} attempts, {config.backoff} backoff",
         f"goodput {r.goodput:.4f} (theory {t['goodput']:.4f}); failed for good {r.failed} of {r.jobs}",
         f"extra load {r.extra_load:.4f} runs per job (theory {t['extra_load']:.4f})",
-        f"time to complete: mean {r.mean_time_to_complete:.3f} s, "
-        + ", ".join(f"{k} {v:.3f} s" for k, v in p.items()),
+        "time to complete: no job completed" if not r.completed else
+        f"time to complete: mean {r.mean_time_to_complete:.3f} s, " + ", ".join(f"{k} {v:.3f} s" for k, v in p.items()),
     ])
 
 
