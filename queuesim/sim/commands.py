@@ -6,9 +6,10 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
-__all__ = ["register"]
+__all__ = ["plot_path", "register"]
 
 
 def register(sub: Any) -> None:
@@ -26,7 +27,9 @@ def register(sub: Any) -> None:
     q.add_argument("--service-rate", type=float, required=True, metavar="M", help="jobs per second per worker")
     q.add_argument("--workers", type=int, default=1, metavar="C", help="workers (default 1)")
     q.add_argument("--service", choices=["exp", "det", "lognormal"], default="exp", help="service time distribution")
-    q.add_argument("--service-cv", type=float, default=1.0, help="coefficient of variation (lognormal)")
+    q.add_argument("--service-cv", type=float, metavar="CV",
+                   help="coefficient of variation of a lognormal service time (default 1; only with "
+                        "--service lognormal)")
     q.add_argument("--capacity", type=int, metavar="K", help="most jobs in the system; more are turned away")
     q.add_argument("--jobs", type=int, default=5000, metavar="N", help="arrivals per replication (default 5000)")
     q.add_argument("--replications", type=int, default=10, metavar="R", help="replications (default 10)")
@@ -34,9 +37,11 @@ def register(sub: Any) -> None:
     q.add_argument("--rtt-ms", type=float, default=0.0, help="client-Redis round trip in ms (default 0)")
     q.add_argument("--seed", type=int, default=1, metavar="S", help="root seed (default 1)")
     q.add_argument("--json", action="store_true", help="print one JSON object")
-    q.add_argument("--plot", metavar="FILE", help="write a PNG of the wait distribution")
+    q.add_argument("--plot", metavar="FILE", type=plot_path,
+                   help="write the wait distribution to FILE; its extension picks the format "
+                        "(png, pdf, svg, …; checked before the run)")
     q.add_argument("--no-progress", action="store_true", help="no progress bar")
-    q.set_defaults(func=_run_queue)
+    q.set_defaults(func=_run_queue, usage_error=q.error)
 
     race = kinds.add_parser("race", help="a flash sale on the stock or seat service: naive, watch or atomic")
     race.add_argument("--service", choices=["stock", "seats"], default="stock",
@@ -61,7 +66,10 @@ def register(sub: Any) -> None:
     c.add_argument("--restart-delay", type=float, default=5.0, help="seconds before a replacement starts")
     c.add_argument("--lease-ms", type=int, default=5000, help="lease length in ms (default 5000)")
     c.add_argument("--no-leases", action="store_true", help="switch stall recovery off (Kue's behaviour)")
-    c.add_argument("--horizon", type=float, default=3600.0, help="stop after this many simulated seconds")
+    c.add_argument("--horizon", type=float, default=3600.0,
+                   help="stop after this many simulated seconds even if jobs could still finish (they are "
+                        "reported as unfinished); the run ends by itself once every job is complete, failed "
+                        "or lost (default 3600)")
     c.add_argument("--seed", type=int, default=1)
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.set_defaults(func=_run_crash)
@@ -71,13 +79,51 @@ def register(sub: Any) -> None:
     r.add_argument("--arrival-rate", type=float, default=5.0, help="jobs per second (default 5)")
     r.add_argument("--workers", type=int, default=2, help="workers (default 2)")
     r.add_argument("--service-time", type=float, default=0.1, help="mean seconds per run (default 0.1)")
-    r.add_argument("--failure-probability", type=float, default=0.3, metavar="P", help="per run (default 0.3)")
+    r.add_argument("--failure-probability", type=float, default=0.3, metavar="P",
+                   help="per run, from 0 to 1 (default 0.3; 1: every run fails)")
     r.add_argument("--attempts", type=int, default=3, help="runs a job may have (default 3)")
     r.add_argument("--backoff", choices=["none", "fixed", "exponential"], default="exponential")
     r.add_argument("--backoff-delay-ms", type=int, default=1000, help="backoff base delay (default 1000)")
     r.add_argument("--seed", type=int, default=1)
     r.add_argument("--json", action="store_true", help="print one JSON object")
     r.set_defaults(func=_run_retries)
+
+
+def plot_path(text: str) -> str:
+    """``--plot FILE``: an argparse type that refuses, before any simulation runs, a file matplotlib cannot write.
+
+    The extension must name a format matplotlib supports (none: ``savefig.format``, PNG
+    by default, and matplotlib adds its extension), the parent directory must exist, and the file must be writable:
+    it is opened for appending (created and removed again if it did not exist).
+    """
+    from matplotlib import rcParams
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    if not text:
+        raise argparse.ArgumentTypeError("the file name is empty")
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a directory, not a file")
+    formats = FigureCanvasBase.get_supported_filetypes()
+    suffix = path.suffix[1:].lower()
+    if suffix and suffix not in formats:
+        raise argparse.ArgumentTypeError(
+            f"format {suffix!r} of {text!r} is not supported; use one of {', '.join(sorted(formats))}")
+    if not suffix:
+        path = path.with_name(f"{path.name}.{rcParams['savefig.format']}")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"directory {str(path.parent)!r} of {text!r} does not exist")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{str(path)!r} is a directory, not a file")
+    existed = path.exists()
+    try:
+        with path.open("ab"):
+            pass
+        if not existed:
+            path.unlink()
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    return text
 
 
 def _fail(message: str) -> int:
@@ -100,26 +146,39 @@ def _progress(enabled: bool, desc: str) -> Any:
 def _run_queue(args: argparse.Namespace) -> int:
     from queuesim.sim.queue_scenario import QueueConfig, simulate_queue
 
+    if args.service_cv is not None and args.service != "lognormal":
+        args.usage_error(f"argument --service-cv: only a lognormal service time has one "
+                         f"(--service {args.service} has a fixed variability); add --service lognormal")
     try:
         config = QueueConfig(
             arrival_rate=args.arrival_rate, service_rate=args.service_rate, workers=args.workers,
-            service=args.service, service_cv=args.service_cv, capacity=args.capacity, jobs=args.jobs,
-            warmup=args.warmup, rtt_ms=args.rtt_ms,
+            service=args.service, service_cv=1.0 if args.service_cv is None else args.service_cv,
+            capacity=args.capacity, jobs=args.jobs, warmup=args.warmup, rtt_ms=args.rtt_ms,
         )
+    except ValueError as exc:
+        return _fail(str(exc))
+    rho = config.arrival_rate / (config.servers * config.service_rate)
+    stable = config.capacity is not None or rho < 1
+    if not stable:
+        print(f"queuesim simulate: warning: unstable system: ρ = λ/(c·μ) = {config.arrival_rate:g}/"
+              f"({config.servers}·{config.service_rate:g}) = {rho:.3g} ≥ 1 with no --capacity, so the queue "
+              f"grows without bound and the means depend on the run length (--jobs): there is no steady state",
+              file=sys.stderr)
+    try:
         result = simulate_queue(config, seed=args.seed, replications=args.replications,
                                 progress=_progress(not (args.no_progress or args.json), "replications"))
     except ValueError as exc:
         return _fail(str(exc))
-    if args.plot:
-        _plot(result, args.plot)
     if args.json:
-        print(json.dumps(result.to_dict(), sort_keys=True))
-        return 0
-    print(_table(result))
+        print(json.dumps({**result.to_dict(), "rho": rho, "stable": stable}, sort_keys=True))
+    else:
+        print(_table(result, stable))
+    if args.plot:
+        return _plot(result, args.plot)
     return 0
 
 
-def _table(result: Any) -> str:
+def _table(result: Any, stable: bool = True) -> str:
     theory = result.theory
     rows = [("mean wait in queue (Wq)", result.mean_wait, "mean_wait"),
             ("P(wait)", result.p_wait, "p_wait"),
@@ -129,7 +188,7 @@ def _table(result: Any) -> str:
             ("mean time in system (W)", result.mean_time_in_system, "mean_time_in_system")]
     if result.config.capacity is not None:
         rows.append(("blocking", result.blocking, "blocking"))
-    model = theory.model if theory is not None else "no closed form"
+    model = theory.model if theory is not None else "no closed form" if stable else "none (unstable: ρ ≥ 1)"
     lines = [f"queue scenario: {result.replications} replications, 95% confidence intervals; theory: {model}",
              "", "| metric | simulated | 95% CI | theory |", "|---|---:|---:|---:|"]
     for label, summary, key in rows:
@@ -144,7 +203,7 @@ def _table(result: Any) -> str:
     return "\n".join(lines)
 
 
-def _plot(result: Any, path: str) -> None:
+def _plot(result: Any, path: str) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -153,11 +212,19 @@ def _plot(result: Any, path: str) -> None:
     from queuesim.sim.plots import plot_wait_distribution
 
     fig, ax = plt.subplots(figsize=(7, 4))
-    theory = None if result.theory is None else float(result.theory.mean_wait)
-    plot_wait_distribution(ax, list(result.waits), theory_mean=theory, title="waiting times")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100, metadata={"Software": None})
-    plt.close(fig)
+    try:
+        theory = None if result.theory is None else float(result.theory.mean_wait)
+        plot_wait_distribution(ax, list(result.waits), theory_mean=theory, title="waiting times")
+        fig.tight_layout()
+        png = (Path(path).suffix[1:].lower() or matplotlib.rcParams["savefig.format"]) == "png"
+        # no version in a PNG's metadata (the other formats take other keys, or none)
+        fig.savefig(path, dpi=100, metadata={"Software": None} if png else None)
+    except (OSError, ValueError, RuntimeError) as exc:  # checked before the run, but the disk may say no
+        print(f"queuesim simulate: could not write the plot {path!r}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        plt.close(fig)
+    return 0
 
 
 def _print_result(result: Any, as_json: bool, lines: list[str]) -> int:
@@ -181,8 +248,10 @@ def _run_crash(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     return _print_result(r, args.json, [
         f"crash scenario, leases {'on' if config.leases else 'OFF'}: {r.kills} workers killed",
-        f"jobs {r.jobs}: completed {r.completed}, failed {r.failed}, lost {r.lost}",
-        f"handler runs {r.executions} ({r.reruns} re-runs after kills); makespan {r.makespan:.1f} s",
+        f"jobs {r.jobs}: completed {r.completed}, failed {r.failed}, lost {r.lost}, unfinished {r.unfinished}",
+        f"handler runs {r.executions} ({r.reruns} re-runs after kills); "
+        + (f"makespan {r.makespan:.1f} s" if r.unfinished == 0
+           else f"stopped at the horizon, {r.makespan:g} s, with {r.unfinished} jobs unfinished"),
     ])
 
 
@@ -202,8 +271,8 @@ def _run_retries(args: argparse.Namespace) -> int:
         f"retries scenario: p={config.failure_probability}, {config.attempts} attempts, {config.backoff} backoff",
         f"goodput {r.goodput:.4f} (theory {t['goodput']:.4f}); failed for good {r.failed} of {r.jobs}",
         f"extra load {r.extra_load:.4f} runs per job (theory {t['extra_load']:.4f})",
-        f"time to complete: mean {r.mean_time_to_complete:.3f} s, "
-        + ", ".join(f"{k} {v:.3f} s" for k, v in p.items()),
+        "time to complete: no job completed" if not r.completed else
+        f"time to complete: mean {r.mean_time_to_complete:.3f} s, " + ", ".join(f"{k} {v:.3f} s" for k, v in p.items()),
     ])
 
 

@@ -7,6 +7,12 @@ leases (the default), the jobs a dead worker held return to ``inactive`` when
 their lease expires and run again elsewhere: every job completes, some twice.
 With leases switched off (no stall recovery, as in Kue without a watchdog) the
 same kills leave jobs stuck in ``active`` forever: lost.
+
+A run ends as soon as no further progress is possible: every job is complete,
+failed, or lost (active, held by a dead worker, with no lease to expire). Kills
+are counted up to that moment only, so ``kills`` and ``makespan`` mean the same
+with and without leases. The horizon is a safety stop: jobs still waiting or
+running when it cuts the run short are reported as ``unfinished``, not as lost.
 """
 
 from __future__ import annotations
@@ -77,15 +83,18 @@ class CrashResult:
     completed: int
     #: jobs that failed (stalled more than max_stalls times)
     failed: int
-    #: jobs neither completed nor failed at the end: stuck in active or still waiting
+    #: jobs that can never finish: active, held by a dead worker, with no lease to expire (leases off)
     lost: int
+    #: jobs that could still have finished when the horizon stopped the run (waiting, running,
+    #: or held by a dead worker until its lease expires); 0 when the run ended on its own
+    unfinished: int
     #: handler runs started
     executions: int
     #: runs beyond one per job (work done again after a kill)
     reruns: int
     #: workers killed
     kills: int
-    #: simulated seconds until the last job finished (or the horizon)
+    #: simulated seconds until the last job finished, or the horizon when the run was cut short
     makespan: float
     round_trips_per_job: float
 
@@ -100,13 +109,15 @@ class CrashResult:
 
 def simulate_crash(config: CrashConfig, *, seed: int = 1, replication: int = 0,
                    store: StoreFactory | None = None) -> CrashResult:
-    """Run the crash scenario once."""
+    """Run the crash scenario once: until no further progress is possible, or the horizon."""
     system = QueueSystem(seed, replication, store=store)
     env, streams = system.env, system.streams
     service, faults = streams["service"], streams["faults"]
+    reader = SyncDriver(system.store)
     starts: Counter[str] = Counter()
     state = {"last": 0.0}
     kills = [0]
+    dead: set[str] = set()
     done = env.event()
 
     def handler(run: Run) -> Generator[Any, Any, Any]:
@@ -121,28 +132,33 @@ def simulate_crash(config: CrashConfig, *, seed: int = 1, replication: int = 0,
         max_stalls=config.max_stalls, poll_interval=max(1.0, config.lease_ms / 1000),
     )
 
-    def watch() -> Generator[Any, Any, None]:
-        # the run ends when the queue holds nothing runnable any more
-        reader = SyncDriver(system.store)
-        while True:
-            yield env.timeout(config.service_time)
+    def settled() -> bool:
+        # True (and the run ends) once no job can make progress any more
+        if not done.triggered:
             counts = reader.run(conv.counts(system.keys))
-            if counts["complete"] + counts["failed"] == config.jobs:
+            if counts["complete"] + counts["failed"] + _lost(reader, system, config, dead, counts) == config.jobs:
                 done.succeed()
-                return
+        return done.triggered
+
+    def watch() -> Generator[Any, Any, None]:
+        while not settled():
+            yield env.timeout(config.service_time)
 
     def slot(index: int) -> Generator[Any, Any, None]:
-        worker = system.add_worker(handler, settings, name=f"w{index}.0")
+        name = f"w{index}.0"
+        worker = system.add_worker(handler, settings, name=name)
         generation = 0
         while config.kill_rate > 0:
             yield env.timeout(faults.exponential(1.0 / config.kill_rate))
-            if done.triggered:
-                return
+            if settled():
+                return  # a kill after the end would change nothing: it is not counted
             worker.kill()
+            dead.add(name)
             kills[0] += 1
             yield env.timeout(config.restart_delay)
             generation += 1
-            worker = system.add_worker(handler, settings, name=f"w{index}.{generation}")
+            name = f"w{index}.{generation}"
+            worker = system.add_worker(handler, settings, name=name)
 
     def load() -> Generator[Any, Any, None]:
         yield from system.enqueue([(str(i), DEFAULT_FIELDS) for i in range(config.jobs)])
@@ -152,17 +168,31 @@ def simulate_crash(config: CrashConfig, *, seed: int = 1, replication: int = 0,
         env.process(slot(i))
     env.process(watch())
     env.run(until=done | env.timeout(config.horizon))
-    counts = SyncDriver(system.store).run(conv.counts(system.keys))
+    counts = reader.run(conv.counts(system.keys))
+    lost = _lost(reader, system, config, dead, counts)
+    unfinished = config.jobs - counts["complete"] - counts["failed"] - lost
     executions = sum(starts.values())
     return CrashResult(
         config=config,
         jobs=config.jobs,
         completed=counts["complete"],
         failed=counts["failed"],
-        lost=config.jobs - counts["complete"] - counts["failed"],
+        lost=lost,
+        unfinished=unfinished,
         executions=executions,
         reruns=executions - len(starts),
         kills=kills[0],
-        makespan=state["last"] if done.triggered else float(env.now),
+        makespan=state["last"] if unfinished == 0 else float(env.now),
         round_trips_per_job=system.round_trips() / config.jobs,
     )
+
+
+def _lost(reader: SyncDriver, system: QueueSystem, config: CrashConfig, dead: set[str],
+          counts: dict[str, int]) -> int:
+    """Active jobs that will never finish: their lease token names a dead worker, and nothing recovers them."""
+    if config.leases or not dead or counts["active"] == 0:
+        return 0  # with leases, an expired lease sends the job back to inactive: never lost
+    ids = reader.run(conv.range_ids(system.keys, "active", 0, -1, "asc"))
+    records = reader.run(conv.get_records(system.keys, ids))
+    # a lease token is "<worker id>.<run number>" (claim.lua)
+    return sum(1 for r in records if str(r.get("token", "")).rsplit(".", 1)[0] in dead)

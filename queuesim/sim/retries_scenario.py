@@ -40,7 +40,7 @@ class RetriesConfig:
     concurrency: int = 1
     #: mean service time of one run (exponential)
     service_time: float = 0.1
-    #: probability that one run fails
+    #: probability that one run fails (1: every run fails, every job ends failed)
     failure_probability: float = 0.3
     #: runs a job may have
     attempts: int = 3
@@ -56,8 +56,8 @@ class RetriesConfig:
         check_count(self.concurrency, "concurrency", 1)
         check_positive(self.service_time, "service time")
         check_non_negative(self.failure_probability, "failure probability")
-        if self.failure_probability >= 1:
-            raise ValueError(f"failure probability must be below 1, got {self.failure_probability}")
+        if self.failure_probability > 1:
+            raise ValueError(f"failure probability must be from 0 to 1, got {self.failure_probability}")
         check_count(self.attempts, "attempts", 1)
         if self.backoff not in BACKOFFS:
             raise ValueError(f"backoff must be one of {', '.join(BACKOFFS)}, got {self.backoff!r}")
@@ -84,8 +84,9 @@ class RetriesResult:
     executions: int
     #: executions per job minus one: the extra load of retries
     extra_load: float
-    #: mean seconds from arrival to completion (completed jobs)
+    #: mean seconds from arrival to completion (completed jobs; 0.0 when none completed)
     mean_time_to_complete: float
+    #: p50, p95, p99 of the same times (empty when no job completed)
     time_to_complete_percentiles: dict[str, float]
     #: what probability says: P(fail for good) = pⁿ, runs per job = (1 − pⁿ)/(1 − p)
     theory: dict[str, float]
