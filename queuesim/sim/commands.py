@@ -303,6 +303,11 @@ def _run_demo(args: argparse.Namespace) -> int:
     from queuesim.sim.demo import DemoSettings, run_demo
 
     settings = DemoSettings.quick() if args.quick else DemoSettings()
+    try:  # before the work: a folder that cannot be made is said at once, in one line
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"queuesim demo: cannot write to --out {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     report = run_demo(args.out, settings=replace(settings, seed=args.seed), progress=not args.no_progress)
     print(report.tables())
     print()

@@ -22,7 +22,7 @@ __all__ = ["DemoReport", "DemoSettings", "run_demo"]
 
 @dataclass(frozen=True, slots=True)
 class DemoSettings:
-    """How big the demo's runs are (the defaults finish in about a minute on 2 cores)."""
+    """How big the demo's runs are (the defaults finish in about 25 s on 2 cores)."""
 
     seed: int = 1
     race_rates: tuple[float, ...] = (100, 300, 1_000, 3_000, 10_000)
@@ -31,8 +31,12 @@ class DemoSettings:
     race_replications: int = 3
     queue_workers: tuple[int, ...] = (1, 2)
     queue_loads: tuple[float, ...] = (0.3, 0.5, 0.7, 0.85)
-    queue_jobs: int = 2_000
-    queue_replications: int = 8
+    # Four long replications rather than eight short ones, a quarter of each deleted as warm-up:
+    # the same work, but at high load short runs give 95% intervals that miss theory more
+    # often than 5% (85-90% coverage over 40 seeds, against 95-100% here).
+    queue_jobs: int = 4_000
+    queue_replications: int = 4
+    queue_warmup: int = 1_000
     crash_jobs: int = 200
 
     @classmethod
@@ -40,7 +44,7 @@ class DemoSettings:
         """A much smaller demo (for tests and a first look)."""
         return cls(race_rates=(300, 3_000), race_clients=60, race_stock=15, race_replications=2,
                    queue_workers=(1, 2), queue_loads=(0.5, 0.8), queue_jobs=300, queue_replications=2,
-                   crash_jobs=60)
+                   queue_warmup=30, crash_jobs=60)
 
 
 @dataclass
@@ -72,10 +76,11 @@ class DemoReport:
                          f"{'' if th is None else f'{float(th.mean_wait):.3f}'} | {r.p_wait.mean:.3f} | "
                          f"{'' if th is None else f'{float(th.p_wait):.3f}'} | {r.utilization.mean:.3f} |")
         lines += ["", "## Crash: workers killed at random", "",
-                  "| leases | kills | jobs | completed | lost | re-runs |", "|---|---:|---:|---:|---:|---:|"]
+                  "| leases | kills | jobs | completed | lost | unfinished | re-runs |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
         for crash in self.crash:
             lines.append(f"| {'on' if crash.config.leases else 'off'} | {crash.kills} | {crash.jobs} | "
-                         f"{crash.completed} | {crash.lost} | {crash.reruns} |")
+                         f"{crash.completed} | {crash.lost} | {crash.unfinished} | {crash.reruns} |")
         return "\n".join(lines)
 
 
@@ -120,7 +125,7 @@ def run_demo(out: Path | str = "out", *, settings: DemoSettings | None = None, p
     for c in s.queue_workers:
         for rho in s.queue_loads:
             cfg = QueueConfig(arrival_rate=rho * c, service_rate=1.0, workers=c, jobs=s.queue_jobs,
-                              warmup=s.queue_jobs // 10)
+                              warmup=s.queue_warmup)
             report.queue.append(simulate_queue(cfg, seed=s.seed, replications=s.queue_replications))
             step("queue")
     for leases in (True, False):

@@ -24,3 +24,14 @@ def test_quick_demo_writes_report_and_plots(tmp_path: Path, capsys: pytest.Captu
     for line in out.splitlines():
         if line.startswith(("| watch |", "| atomic |")):
             assert line.split("|")[5].strip() == "0.0"
+
+
+def test_an_out_folder_that_cannot_be_made_is_refused_before_the_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["demo", "--quick", "--no-progress", "--out", str(blocker / "out")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"queuesim demo: cannot write to --out {blocker / 'out'}: ")
+    assert captured.out == ""  # nothing ran
