@@ -30,7 +30,7 @@ from queuesim.queue import conversations as conv
 from queuesim.queue.job import Job
 from queuesim.queue.keys import QueueKeys
 from queuesim.queue.options import normalize_priority
-from queuesim.queue.queue import Queue, _check_name
+from queuesim.queue.queue import Queue
 from queuesim.web import kue_models as m
 from queuesim.web import kue_ops as ops
 from queuesim.web.api_errors import ApiError, install_api_errors
@@ -107,7 +107,7 @@ _UNAVAILABLE: dict[str, Any] = {"model": ServiceUnavailable, "description": "Red
 
 def _queue_name(name: str) -> str:
     try:
-        return _check_name(name)
+        return m.check_queue_name(name)
     except ValueError as exc:
         raise ApiError(400, str(exc)) from None
 

@@ -8,6 +8,7 @@ options: {attempts, priority, delay, backoff, removeOnComplete, ttl}}``;
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -40,6 +41,7 @@ __all__ = [
     "SpecError",
     "StatsOut",
     "TimelineEvent",
+    "check_queue_name",
     "parse_specs",
 ]
 
@@ -47,8 +49,10 @@ __all__ = [
 MAX_MS = 10 * 365 * 24 * 3600 * 1000
 #: The most attempts a job spec may ask for.
 MAX_ATTEMPTS = 1_000_000
-#: What a queue name may be (as ``Queue`` checks it): 1-200 characters, no braces or line breaks.
-NAME_PATTERN = r"^[^{}\r\n]{1,200}$"
+#: What a queue name may be over the API: ``Queue``'s rule (1-200 characters, no braces or line
+#: breaks) and no control characters (C0, DEL, C1: Unicode's ``Cc``), which ``Queue`` lets through.
+NAME_PATTERN = r"^[^{}\x00-\x1f\x7f-\x9f]{1,200}$"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 StateName = Literal["inactive", "active", "complete", "failed", "delayed"]
 Milliseconds = Annotated[float, Field(ge=0, le=MAX_MS, allow_inf_nan=False)]
@@ -255,6 +259,19 @@ class SpecError(ValueError):
 _SPEC = TypeAdapter(JobSpec)
 
 
+def check_queue_name(name: str) -> str:
+    """``name`` if the API accepts it as a queue name; ``ValueError`` saying why otherwise.
+
+    ``Queue``'s own check (length, braces, line breaks), then no control characters:
+    a NUL, an escape or a DEL in a name would reach key names, listings and the page.
+    """
+    name = _check_name(name)
+    if _CONTROL.search(name):
+        raise ValueError(f"queue name {name!r} must not contain control characters "
+                         "(U+0000-U+001F, U+007F-U+009F: NUL, tab, escape, DEL...)")
+    return name
+
+
 def _message(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors(include_url=False):
@@ -306,7 +323,7 @@ def parse_specs(items: list[Any], now_ms: int) -> list[ParsedSpec]:
     for index, item in enumerate(items):
         try:
             spec = _SPEC.validate_python(item)
-            name = _check_name(spec.type)
+            name = check_queue_name(spec.type)
             parsed.append(ParsedSpec(name, encode_json(spec.data, "job data"), _options(spec.options, now_ms)))
         except ValidationError as exc:
             errors.append((index, _message(exc)))

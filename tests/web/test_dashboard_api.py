@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -53,6 +54,26 @@ def queues(r: redis.Redis) -> Iterator[dict[str, Queue]]:
 
 def records(r: redis.Redis, queue: Queue) -> dict[str, dict[str, Any]]:
     return {k: json.loads(v) for k, v in r.hgetall(queue.keys.jobs).items()}
+
+
+def snapshot(r: redis.Redis) -> dict[str, Any]:
+    """Every key of the store and its value, to show that a refused request changed nothing."""
+    out: dict[str, Any] = {}
+    for key in r.scan_iter():
+        kind = r.type(key)
+        if kind == "hash":
+            out[key] = r.hgetall(key)
+        elif kind == "zset":
+            out[key] = r.zrange(key, 0, -1, withscores=True)
+        elif kind == "list":
+            out[key] = r.lrange(key, 0, -1)
+        elif kind == "set":
+            out[key] = r.smembers(key)
+        elif kind == "stream":
+            out[key] = r.xrange(key)
+        else:
+            out[key] = r.get(key)
+    return out
 
 
 # ---------------------------------------------------------------------- reading
@@ -132,6 +153,31 @@ def test_job_routes_check_the_queue_name(dash: TestClient, queues: dict[str, Que
     response = dash.get("/job/1", params={"type": "a{b}"})
     assert response.status_code == 400
     assert "braces" in response.json()["error"]
+
+
+CONTROL = ["a\x00b", "\x00", "a\tb", "a\x1bb", "a\x1fb", "a\x7fb", "a\x85b", "a\x9fb"]
+
+
+@pytest.mark.parametrize("name", CONTROL)
+def test_queue_names_refuse_control_characters(
+    dash: TestClient, queues: dict[str, Queue], r: redis.Redis, name: str
+) -> None:
+    before = snapshot(r)
+    for body in ({"type": name}, [{"type": "email"}, {"type": name}]):
+        response = dash.post("/job", json=body)
+        assert response.status_code == 400
+        assert "must not contain control characters" in response.json()["error"]
+    quoted = quote(name, safe="")
+    for method, path, params in [
+        ("GET", "/job/1", {"type": name}), ("DELETE", "/job/1", {"type": name}), ("GET", "/job/1/log", {"type": name}),
+        ("GET", f"/jobs/{quoted}/inactive/stats", {}), ("GET", f"/jobs/{quoted}/inactive/0..9", {}),
+        ("POST", f"/queues/{quoted}/pause", {}),
+    ]:
+        response = dash.request(method, path, params=params)
+        assert response.status_code == 400, (method, path)
+        assert f"queue name {name!r} must not contain control characters" in response.json()["error"]
+    assert dash.get("/job/types").json() == ["email", "video"]
+    assert snapshot(r) == before
 
 
 def test_log_and_timeline(dash: TestClient, queues: dict[str, Queue]) -> None:
