@@ -314,6 +314,53 @@ def test_bad_job_bodies_are_a_400(dash: TestClient, r: redis.Redis, body: bytes,
     assert r.keys("*") == []
 
 
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"attempts": "3"}, "options.attempts: Input should be a valid integer"),
+        ({"attempts": 3.0}, "options.attempts"),
+        ({"attempts": True}, "options.attempts"),
+        ({"removeOnComplete": "yes"}, "options.removeOnComplete: Input should be a valid boolean"),
+        ({"removeOnComplete": "true"}, "options.removeOnComplete"),
+        ({"removeOnComplete": 1}, "options.removeOnComplete"),
+        ({"priority": True}, "options.priority: must be an integer or one of low, normal"),
+        ({"priority": 1.0}, "options.priority"),
+        ({"delay": "1000"}, "options.delay"),
+        ({"delay": True}, "options.delay"),
+        ({"ttl": "2000"}, "options.ttl"),
+        ({"backoff": "yes"}, "options.backoff: must be true or false, a number of ms, or {type, delay, maxDelay}"),
+        ({"backoff": "true"}, "options.backoff"),
+        ({"backoff": 1.5e300}, "options.backoff"),
+        ({"backoff": {"type": "fixed", "delay": "500"}}, "options.backoff.object.delay: Input should be a valid"),
+        ({"backoff": {"delay": 500, "maxDelay": False}}, "options.backoff.object.maxDelay"),
+        ({"searchKeys": "to"}, "options.searchKeys"),
+        ({"searchKeys": [1]}, "options.searchKeys.0"),
+    ],
+)
+def test_option_types_are_strict(dash: TestClient, r: redis.Redis, options: dict[str, Any], field: str) -> None:
+    """A number must be a JSON number and a boolean a JSON boolean (no "3", "yes" or 1 for true)."""
+    response = dash.post("/job", json={"type": "a", "options": options})
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(field), response.json()
+    assert r.keys("*") == []
+
+
+def test_kues_forms_of_each_option_are_kept(dash: TestClient, r: redis.Redis) -> None:
+    forms: list[dict[str, Any]] = [
+        {"priority": "critical"}, {"priority": "-5"}, {"priority": -5}, {"attempts": 2}, {"delay": 1500.5},
+        {"delay": 0}, {"ttl": 100}, {"backoff": True}, {"backoff": False}, {"backoff": 250},
+        {"backoff": {"type": "exponential", "delay": 100, "maxDelay": 1000}}, {"removeOnComplete": False},
+        {"searchKeys": ["to"]}, {"priority": None, "attempts": None},
+    ]
+    response = dash.post("/job", json=[{"type": "a", "options": options} for options in forms])
+    assert response.status_code == 200, response.text
+    assert len(response.json()) == len(forms)
+    q = Queue("a", redis=r)
+    assert [q.get_job(i).priority for i in (1, 2, 3)] == [-15, -5, -5]
+    assert (q.get_job(4).max_attempts, q.get_job(5).state, q.get_job(7).options.ttl) == (2, "delayed", 100)
+    assert q.get_job(10).options.backoff == {"type": "fixed", "delay": 250}
+
+
 @pytest.mark.parametrize("body", [b"", b"  ", b"[]"])
 def test_an_empty_body_is_a_204(dash: TestClient, r: redis.Redis, body: bytes) -> None:
     response = dash.post("/job", content=body, headers={"Content-Type": "application/json"})
