@@ -43,6 +43,8 @@ MAX_PAGE = 1000
 #: The deepest rank a listing over every queue reaches (each queue is read down to it).
 MAX_RANK = 10_000
 _MAX_ID = 2**63 - 1
+#: The largest rank a range may name (18 digits: Redis takes ranks as 64-bit integers).
+_MAX_RANK_NUMBER = 10**18 - 1
 _SPAN = r"^[0-9]{1,18}\.\.[0-9]{1,18}$"
 _PRIORITY = r"^(-?[0-9]{1,7}|low|normal|medium|high|critical)$"
 
@@ -113,10 +115,15 @@ def _queue_name(name: str) -> str:
 
 
 def _span(span: str) -> tuple[int, int]:
-    if not re.fullmatch(_SPAN, span):
+    if not re.fullmatch(r"[0-9]+\.\.[0-9]+", span, flags=re.ASCII):
         raise ApiError(400, f"range {span!r} is not from..to (two numbers, e.g. 0..9)")
-    first, _, last = span.partition("..")
-    start, stop = int(first), int(last)
+    ranks: list[int] = []
+    for part in span.split(".."):
+        digits = part.lstrip("0") or "0"  # checked before int(): no huge conversions
+        if len(digits) > len(str(_MAX_RANK_NUMBER)):
+            raise ApiError(400, f"range {span!r}: {digits} is too large (a rank is at most {_MAX_RANK_NUMBER})")
+        ranks.append(int(digits))
+    start, stop = ranks
     if stop - start + 1 > MAX_PAGE:
         raise ApiError(400, f"range {span} asks for {stop - start + 1} jobs; at most {MAX_PAGE} at once")
     return start, stop

@@ -224,6 +224,8 @@ def test_listings_over_every_queue_merge_the_indexes(dash: TestClient, queues: d
         (f"/jobs/inactive/{MAX_RANK}..{MAX_RANK + 1}", "rank 9999 at most"),
         ("/jobs/email/inactive/0..x", "is not from..to (two numbers, e.g. 0..9)"),
         ("/jobs/email/inactive/..9", "is not from..to"),
+        ("/jobs/inactive/0..99999999999999999999999", "99999999999999999999999 is too large"),
+        ("/jobs/email/inactive/1000000000000000000..1000000000000000001", "1000000000000000000 is too large"),
         ("/jobs/running/0..9", "state: Input should be"),
         ("/jobs/email/running/0..9", "state: Input should be"),
         ("/jobs/email/inactive/0..9/up", "order: Input should be 'asc' or 'desc'"),
@@ -236,6 +238,13 @@ def test_bad_listings_are_a_400(dash: TestClient, queues: dict[str, Queue], path
     response = dash.get(path)
     assert response.status_code == 400
     assert message in response.json()["error"]
+    if "too large" in message:
+        assert "is not from..to" not in response.json()["error"]
+
+
+def test_leading_zeros_do_not_make_a_rank_too_large(dash: TestClient, queues: dict[str, Queue]) -> None:
+    assert ids(dash.get("/jobs/email/inactive/0000000000000000000000..0000000000000000000001")) == [
+        ("email", "4"), ("email", "5")]
 
 
 def test_a_listing_skips_jobs_removed_meanwhile(r: redis.Redis, queues: dict[str, Queue]) -> None:
