@@ -190,6 +190,13 @@ def add_kue_routes(
                            types=types)
         return hits[0]
 
+    async def known_queue(type: str) -> str:
+        """A queue named in a route's path: a valid name (400) of a queue that exists (404)."""
+        name = _queue_name(type)
+        if not await runner.run(ops.queue_exists(prefix, name)):
+            raise ApiError(404, f"no queue named {name!r}")
+        return name
+
     async def listing(names: Sequence[str], state: str, span: str, order: str) -> JSONResponse:
         start, stop = _span(span)
         if stop < start:
@@ -246,9 +253,10 @@ def add_kue_routes(
     }
 
     @app.get("/jobs/{type}/{state}/stats", response_model=m.Count, tags=["kue"],
-             summary="How many jobs a queue has in a state", responses={400: _ERROR, 503: _UNAVAILABLE})
+             summary="How many jobs a queue has in a state",
+             responses={400: _ERROR, 404: _ERROR, 503: _UNAVAILABLE})
     async def state_count(type: TypePath, state: State) -> JSONResponse:
-        keys = QueueKeys(_queue_name(type), prefix)
+        keys = QueueKeys(await known_queue(type), prefix)
         counts = await runner.run(conv.counts(keys))
         return JSONResponse({"count": counts[state]})
 
@@ -262,15 +270,19 @@ def add_kue_routes(
     async def jobs_by_state_ordered(state: State, span: Span, order: Order) -> JSONResponse:
         return await listing(await runner.run(ops.queue_names(prefix)), state, span, order)
 
+    type_listing_doc = {**listing_doc, "responses": {400: _ERROR, 404: _ERROR, 503: _UNAVAILABLE}}
+
     @app.get("/jobs/{type}/{state}/{span:kue_range}", operation_id="jobs_by_type",
-             summary="A queue's jobs in a state, by rank", **listing_doc)
+             summary="A queue's jobs in a state, by rank", **type_listing_doc)
     async def jobs_by_type(type: TypePath, state: State, span: Span) -> JSONResponse:
-        return await listing([_queue_name(type)], state, span, "asc")
+        _span(span)  # a bad range is a 400 before the queue is looked up
+        return await listing([await known_queue(type)], state, span, "asc")
 
     @app.get("/jobs/{type}/{state}/{span:kue_range}/{order}", operation_id="jobs_by_type_ordered",
-             summary="A queue's jobs in a state, by rank, in an order", **listing_doc)
+             summary="A queue's jobs in a state, by rank, in an order", **type_listing_doc)
     async def jobs_by_type_ordered(type: TypePath, state: State, span: Span, order: Order) -> JSONResponse:
-        return await listing([_queue_name(type)], state, span, order)
+        _span(span)
+        return await listing([await known_queue(type)], state, span, order)
 
     # ------------------------------------------------------------------ changing
     job_errors: Responses = {400: _ERROR, 404: _ERROR, 409: {"model": m.ConflictBody}, **locked, 503: _UNAVAILABLE}
@@ -373,9 +385,7 @@ def add_kue_routes(
         return await requeue(job_id, type)
 
     async def set_paused(type: str, paused: bool) -> JSONResponse:
-        name = _queue_name(type)
-        if not await runner.run(ops.queue_exists(prefix, name)):
-            raise ApiError(404, f"no queue named {name!r}")
+        name = await known_queue(type)
         await runner.run(conv.set_paused(QueueKeys(name, prefix), paused))
         notify(name, None, "paused" if paused else "resumed", [])
         word = "paused" if paused else "resumed"

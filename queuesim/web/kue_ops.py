@@ -62,8 +62,12 @@ def queue_names(prefix: str) -> Conversation[list[str]]:
 
 
 def queue_exists(prefix: str, name: str) -> Conversation[bool]:
-    """Whether ``name`` is a known queue."""
-    return bool(int((yield ("SISMEMBER", _registry(prefix), name))))
+    """Whether ``name`` is a queue: registered (``Queue`` registers its name beside its
+    first job; ``POST /job`` does too), or holding jobs (the registry is best effort)."""
+    registered, has_jobs = yield Batch.of(
+        [("SISMEMBER", _registry(prefix), name), ("EXISTS", QueueKeys(name, prefix).jobs)])
+    return bool(int(registered)) or bool(int(has_jobs))
+
 
 
 def find_job(prefix: str, job_id: str, type: str | None = None) -> Conversation[list[Found]]:

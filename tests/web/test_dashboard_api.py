@@ -201,7 +201,6 @@ def test_listings_of_one_queue(dash: TestClient, queues: dict[str, Queue]) -> No
     assert ids(dash.get("/jobs/email/inactive/0..9/desc")) == [("email", "5"), ("email", "4")]
     assert ids(dash.get("/jobs/email/inactive/1..1")) == [("email", "5")]
     assert ids(dash.get("/jobs/email/complete/0..9/asc")) == [("email", "1"), ("email", "3")]
-    assert ids(dash.get("/jobs/nope/inactive/0..9")) == []
     assert ids(dash.get("/jobs/email/inactive/5..1")) == []  # an empty range, as Redis reads it
     assert ids(dash.get("/jobs/inactive/5..1")) == []
     assert dash.get("/jobs/email/inactive/stats").json() == {"count": 2}
@@ -255,6 +254,37 @@ def test_a_listing_skips_jobs_removed_meanwhile(r: redis.Redis, queues: dict[str
     found = SyncDriver(r).run(kue_ops.list_jobs("qs", ["email", "video"], "inactive", 0, 9, "asc"))
     assert [(f.type, f.record["id"]) for f in found] == [("video", "1"), ("email", "5")]
     r.zrem(keys.inactive, "4")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/jobs/nosuch/inactive/stats"), ("GET", "/jobs/nosuch/inactive/0..9"),
+     ("GET", "/jobs/nosuch/failed/0..9/desc"), ("POST", "/queues/nosuch/pause"), ("POST", "/queues/nosuch/resume")],
+)
+def test_a_route_naming_an_unknown_queue_is_a_404(
+    dash: TestClient, queues: dict[str, Queue], r: redis.Redis, method: str, path: str
+) -> None:
+    response = dash.request(method, path)
+    assert (response.status_code, response.json()) == (404, {"error": "no queue named 'nosuch'"})
+    assert dash.get("/job/1", params={"type": "nosuch"}).status_code == 404
+    assert r.smembers(queues["email"].keys.registry) == {"email", "video"}
+
+
+def test_a_queue_with_jobs_exists_even_if_unregistered(
+    dash: TestClient, queues: dict[str, Queue], r: redis.Redis
+) -> None:
+    """The registry is written beside a queue's first job, not with it: a queue holding jobs is known anyway."""
+    r.srem(queues["video"].keys.registry, "video")
+    assert dash.get("/jobs/video/inactive/stats").json() == {"count": 1}
+    assert ids(dash.get("/jobs/video/inactive/0..9")) == [("video", "1")]
+    assert dash.post("/queues/video/pause").json()["paused"] is True
+
+
+def test_an_emptied_queue_still_exists(dash: TestClient, r: redis.Redis) -> None:
+    assert dash.post("/job", json={"type": "once"}).status_code == 200
+    assert dash.delete("/job/1", params={"type": "once"}).status_code == 200
+    assert dash.get("/jobs/once/inactive/stats").json() == {"count": 0}
+    assert ids(dash.get("/jobs/once/inactive/0..9")) == []
 
 
 # ---------------------------------------------------------------------- creating
