@@ -358,12 +358,21 @@ def add_kue_routes(
                              "state": new, "priority": value})
 
     @app.delete("/job/{job_id}", response_model=m.JobMessage, tags=["kue"], dependencies=guard,
-                summary="Remove a job, its log and its place in every index", responses=job_errors)
-    async def delete_job(job_id: JobId, type: TypeQuery = None) -> JSONResponse:
+                summary="Remove a job, its log and its place in every index (a running one only with force)",
+                responses=job_errors)
+    async def delete_job(
+        job_id: JobId,
+        type: TypeQuery = None,
+        force: Annotated[bool, Query(description="Remove the job even if it is running: its worker's outcome "
+                                                 "is then refused (its lease went with the job).")] = False,
+    ) -> JSONResponse:
         found = await find(job_id, type)
         job = str(found.record["id"])
-        if not await runner.run(conv.remove(QueueKeys(found.type, prefix), events_maxlen, job)):
+        result = await runner.run(ops.remove_job(prefix, found.type, events_maxlen, job, force=force))
+        if result == "missing":
             raise ApiError(404, f"job {job} not found in queue {found.type!r}")
+        if result == "active":
+            raise ApiError(409, f"job {job} is running; it cannot be removed until it finishes (or add ?force=true)")
         return JSONResponse({"message": f"job {job} removed", "id": job, "type": found.type})
 
     async def requeue(job_id: str, type: str | None) -> JSONResponse:

@@ -457,6 +457,38 @@ def test_remove_a_job(dash: TestClient, queues: dict[str, Queue], r: redis.Redis
     assert dash.delete("/job/2", params={"type": "email"}).status_code == 404
 
 
+def test_a_running_job_is_removed_only_with_force(dash: TestClient, queues: dict[str, Queue], r: redis.Redis) -> None:
+    from queuesim.queue import conversations as conv
+
+    q = queues["video"]
+    claimed = q.driver.run(conv.fetch(q.keys, q.events_maxlen, q.now(), 1, lease_ms=60_000, token_prefix="t",
+                                      stall_interval_ms=5000, max_stalls=3))
+    assert [j.id for j in claimed.jobs] == ["1"]
+    before = snapshot(r)
+    for force in ({}, {"force": "false"}):
+        response = dash.delete("/job/1", params={"type": "video", **force})
+        assert response.status_code == 409
+        assert response.json() == {
+            "error": "job 1 is running; it cannot be removed until it finishes (or add ?force=true)"}
+    assert snapshot(r) == before  # nothing changed, not even the event stream
+    response = dash.delete("/job/1", params={"type": "video", "force": "true"})
+    assert response.json() == {"message": "job 1 removed", "id": "1", "type": "video"}
+    assert records(r, q) == {}
+    assert r.zcard(q.keys.active) == 0
+    # the worker's outcome comes too late: its lease went with the job
+    outcome = conv.Outcome("1", claimed.jobs[0].token, "complete")
+    assert q.driver.run(conv.finish(q.keys, q.events_maxlen, q.now(), [outcome])) == [False]
+    assert records(r, q) == {}
+
+
+def test_force_removes_a_job_that_is_not_running_too(dash: TestClient, queues: dict[str, Queue]) -> None:
+    assert dash.delete("/job/2", params={"type": "email", "force": "true"}).status_code == 200
+    assert dash.delete("/job/2", params={"type": "email", "force": "true"}).status_code == 404
+    response = dash.delete("/job/3", params={"type": "email", "force": "maybe"})
+    assert response.status_code == 400
+    assert "force" in response.json()["error"]
+
+
 @pytest.mark.parametrize(("method", "path"), [("POST", "/job/2/requeue"), ("GET", "/inactive/2")])
 def test_requeue_a_failed_job(dash: TestClient, queues: dict[str, Queue], method: str, path: str) -> None:
     response = dash.request(method, path, params={"type": "email"})
