@@ -30,7 +30,7 @@ from queuesim.queue import conversations as conv
 from queuesim.queue.job import Job
 from queuesim.queue.keys import QueueKeys
 from queuesim.queue.options import normalize_priority
-from queuesim.queue.queue import Queue, _check_name
+from queuesim.queue.queue import Queue
 from queuesim.web import kue_models as m
 from queuesim.web import kue_ops as ops
 from queuesim.web.api_errors import ApiError, install_api_errors
@@ -43,6 +43,8 @@ MAX_PAGE = 1000
 #: The deepest rank a listing over every queue reaches (each queue is read down to it).
 MAX_RANK = 10_000
 _MAX_ID = 2**63 - 1
+#: The largest rank a range may name (18 digits: Redis takes ranks as 64-bit integers).
+_MAX_RANK_NUMBER = 10**18 - 1
 _SPAN = r"^[0-9]{1,18}\.\.[0-9]{1,18}$"
 _PRIORITY = r"^(-?[0-9]{1,7}|low|normal|medium|high|critical)$"
 
@@ -107,16 +109,21 @@ _UNAVAILABLE: dict[str, Any] = {"model": ServiceUnavailable, "description": "Red
 
 def _queue_name(name: str) -> str:
     try:
-        return _check_name(name)
+        return m.check_queue_name(name)
     except ValueError as exc:
         raise ApiError(400, str(exc)) from None
 
 
 def _span(span: str) -> tuple[int, int]:
-    if not re.fullmatch(_SPAN, span):
+    if not re.fullmatch(r"[0-9]+\.\.[0-9]+", span, flags=re.ASCII):
         raise ApiError(400, f"range {span!r} is not from..to (two numbers, e.g. 0..9)")
-    first, _, last = span.partition("..")
-    start, stop = int(first), int(last)
+    ranks: list[int] = []
+    for part in span.split(".."):
+        digits = part.lstrip("0") or "0"  # checked before int(): no huge conversions
+        if len(digits) > len(str(_MAX_RANK_NUMBER)):
+            raise ApiError(400, f"range {span!r}: {digits} is too large (a rank is at most {_MAX_RANK_NUMBER})")
+        ranks.append(int(digits))
+    start, stop = ranks
     if stop - start + 1 > MAX_PAGE:
         raise ApiError(400, f"range {span} asks for {stop - start + 1} jobs; at most {MAX_PAGE} at once")
     return start, stop
@@ -183,6 +190,13 @@ def add_kue_routes(
                            types=types)
         return hits[0]
 
+    async def known_queue(type: str) -> str:
+        """A queue named in a route's path: a valid name (400) of a queue that exists (404)."""
+        name = _queue_name(type)
+        if not await runner.run(ops.queue_exists(prefix, name)):
+            raise ApiError(404, f"no queue named {name!r}")
+        return name
+
     async def listing(names: Sequence[str], state: str, span: str, order: str) -> JSONResponse:
         start, stop = _span(span)
         if stop < start:
@@ -239,9 +253,10 @@ def add_kue_routes(
     }
 
     @app.get("/jobs/{type}/{state}/stats", response_model=m.Count, tags=["kue"],
-             summary="How many jobs a queue has in a state", responses={400: _ERROR, 503: _UNAVAILABLE})
+             summary="How many jobs a queue has in a state",
+             responses={400: _ERROR, 404: _ERROR, 503: _UNAVAILABLE})
     async def state_count(type: TypePath, state: State) -> JSONResponse:
-        keys = QueueKeys(_queue_name(type), prefix)
+        keys = QueueKeys(await known_queue(type), prefix)
         counts = await runner.run(conv.counts(keys))
         return JSONResponse({"count": counts[state]})
 
@@ -255,15 +270,19 @@ def add_kue_routes(
     async def jobs_by_state_ordered(state: State, span: Span, order: Order) -> JSONResponse:
         return await listing(await runner.run(ops.queue_names(prefix)), state, span, order)
 
+    type_listing_doc = {**listing_doc, "responses": {400: _ERROR, 404: _ERROR, 503: _UNAVAILABLE}}
+
     @app.get("/jobs/{type}/{state}/{span:kue_range}", operation_id="jobs_by_type",
-             summary="A queue's jobs in a state, by rank", **listing_doc)
+             summary="A queue's jobs in a state, by rank", **type_listing_doc)
     async def jobs_by_type(type: TypePath, state: State, span: Span) -> JSONResponse:
-        return await listing([_queue_name(type)], state, span, "asc")
+        _span(span)  # a bad range is a 400 before the queue is looked up
+        return await listing([await known_queue(type)], state, span, "asc")
 
     @app.get("/jobs/{type}/{state}/{span:kue_range}/{order}", operation_id="jobs_by_type_ordered",
-             summary="A queue's jobs in a state, by rank, in an order", **listing_doc)
+             summary="A queue's jobs in a state, by rank, in an order", **type_listing_doc)
     async def jobs_by_type_ordered(type: TypePath, state: State, span: Span, order: Order) -> JSONResponse:
-        return await listing([_queue_name(type)], state, span, order)
+        _span(span)
+        return await listing([await known_queue(type)], state, span, order)
 
     # ------------------------------------------------------------------ changing
     job_errors: Responses = {400: _ERROR, 404: _ERROR, 409: {"model": m.ConflictBody}, **locked, 503: _UNAVAILABLE}
@@ -339,12 +358,21 @@ def add_kue_routes(
                              "state": new, "priority": value})
 
     @app.delete("/job/{job_id}", response_model=m.JobMessage, tags=["kue"], dependencies=guard,
-                summary="Remove a job, its log and its place in every index", responses=job_errors)
-    async def delete_job(job_id: JobId, type: TypeQuery = None) -> JSONResponse:
+                summary="Remove a job, its log and its place in every index (a running one only with force)",
+                responses=job_errors)
+    async def delete_job(
+        job_id: JobId,
+        type: TypeQuery = None,
+        force: Annotated[bool, Query(description="Remove the job even if it is running: its worker's outcome "
+                                                 "is then refused (its lease went with the job).")] = False,
+    ) -> JSONResponse:
         found = await find(job_id, type)
         job = str(found.record["id"])
-        if not await runner.run(conv.remove(QueueKeys(found.type, prefix), events_maxlen, job)):
+        result = await runner.run(ops.remove_job(prefix, found.type, events_maxlen, job, force=force))
+        if result == "missing":
             raise ApiError(404, f"job {job} not found in queue {found.type!r}")
+        if result == "active":
+            raise ApiError(409, f"job {job} is running; it cannot be removed until it finishes (or add ?force=true)")
         return JSONResponse({"message": f"job {job} removed", "id": job, "type": found.type})
 
     async def requeue(job_id: str, type: str | None) -> JSONResponse:
@@ -366,9 +394,7 @@ def add_kue_routes(
         return await requeue(job_id, type)
 
     async def set_paused(type: str, paused: bool) -> JSONResponse:
-        name = _queue_name(type)
-        if not await runner.run(ops.queue_exists(prefix, name)):
-            raise ApiError(404, f"no queue named {name!r}")
+        name = await known_queue(type)
         await runner.run(conv.set_paused(QueueKeys(name, prefix), paused))
         notify(name, None, "paused" if paused else "resumed", [])
         word = "paused" if paused else "resumed"

@@ -8,10 +8,11 @@ options: {attempts, priority, delay, backoff, removeOnComplete, ttl}}``;
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError
 
 from queuesim.errors import InvalidJobOption
 from queuesim.queue.options import PRIORITY_MAX, PRIORITY_MIN, JobOptions, encode_json
@@ -40,6 +41,7 @@ __all__ = [
     "SpecError",
     "StatsOut",
     "TimelineEvent",
+    "check_queue_name",
     "parse_specs",
 ]
 
@@ -47,8 +49,10 @@ __all__ = [
 MAX_MS = 10 * 365 * 24 * 3600 * 1000
 #: The most attempts a job spec may ask for.
 MAX_ATTEMPTS = 1_000_000
-#: What a queue name may be (as ``Queue`` checks it): 1-200 characters, no braces or line breaks.
-NAME_PATTERN = r"^[^{}\r\n]{1,200}$"
+#: What a queue name may be over the API: ``Queue``'s rule (1-200 characters, no braces or line
+#: breaks) and no control characters (C0, DEL, C1: Unicode's ``Cc``), which ``Queue`` lets through.
+NAME_PATTERN = r"^[^{}\x00-\x1f\x7f-\x9f]{1,200}$"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 StateName = Literal["inactive", "active", "complete", "failed", "delayed"]
 Milliseconds = Annotated[float, Field(ge=0, le=MAX_MS, allow_inf_nan=False)]
@@ -193,23 +197,67 @@ class TimelineEvent(BaseModel):
     stream_id: str
 
 
+#: Job specs are strict: a number must be a JSON number, an integer a JSON integer and a boolean a
+#: JSON boolean (pydantic's lax mode would take ``"3"``, ``3.0``, ``"yes"`` or ``1`` for them).
+_STRICT = ConfigDict(extra="forbid", strict=True)
+
+
 class BackoffSpec(BaseModel):
     """Kue's backoff object: fixed or exponential (``delay * 2**(attempt-1)``, at most ``maxDelay``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _STRICT
 
     type: Literal["fixed", "exponential"] = "fixed"
     delay: Milliseconds = 0
     maxDelay: Milliseconds | None = None
 
 
-class JobSpecOptions(BaseModel):
-    """Kue's job options (``searchKeys`` is accepted and ignored: there is no search index)."""
+def _json_kind(value: Any) -> str | None:
+    """The JSON type of an option's value, which picks the one form it is checked against
+    (so an error names that form's problem, not every form's)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "integer" if isinstance(value, int) else "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict | BackoffSpec):
+        return "object"
+    return None
 
-    model_config = ConfigDict(extra="forbid")
+
+def _backoff_kind(value: Any) -> str | None:
+    kind = _json_kind(value)
+    return "number" if kind == "integer" else kind
+
+
+#: Kue's backoff: ``true``/``false``, a fixed delay in ms, or a backoff object.
+Backoff = Annotated[
+    Annotated[bool, Tag("boolean")] | Annotated[Milliseconds, Tag("number")] | Annotated[BackoffSpec, Tag("object")],
+    Discriminator(_backoff_kind, custom_error_type="backoff_type",
+                  custom_error_message="must be true or false, a number of ms, or {type, delay, maxDelay}"),
+]
+#: A priority: an integer, or a string (a Kue name or an integer as text).
+Priority = Annotated[
+    Annotated[int, Tag("integer")] | Annotated[str, Tag("string")],
+    Discriminator(_json_kind, custom_error_type="priority_type",
+                  custom_error_message="must be an integer or one of low, normal, medium, high, critical"),
+]
+
+
+class JobSpecOptions(BaseModel):
+    """Kue's job options (``searchKeys`` is accepted and ignored: there is no search index).
+
+    Types are strict: ``attempts`` is a JSON integer; ``priority`` a JSON integer or a string
+    (a Kue name, or an integer written as a string, as in a URL); ``delay``, ``ttl`` and a
+    backoff's ``delay``/``maxDelay`` are JSON numbers (ms); ``removeOnComplete`` is a JSON
+    boolean; ``backoff`` is a JSON boolean, a number of ms or a backoff object.
+    """
+
+    model_config = _STRICT
 
     attempts: Annotated[int, Field(ge=1, le=MAX_ATTEMPTS)] | None = None
-    priority: Annotated[int, Strict()] | str | None = Field(
+    priority: Priority | None = Field(
         None,
         description="a Kue name or an integer; lower runs first",
         json_schema_extra={"anyOf": [
@@ -220,7 +268,7 @@ class JobSpecOptions(BaseModel):
         ]},
     )
     delay: Milliseconds | None = None
-    backoff: bool | Milliseconds | BackoffSpec | None = None
+    backoff: Backoff | None = None
     removeOnComplete: bool | None = None
     ttl: Milliseconds | None = None
     searchKeys: list[str] | None = None
@@ -228,6 +276,8 @@ class JobSpecOptions(BaseModel):
 
 class JobSpec(BaseModel):
     """A job to create: Kue's ``{type, data, options}``."""
+
+    model_config = ConfigDict(strict=True)
 
     type: str = Field(min_length=1, max_length=200, json_schema_extra={"pattern": NAME_PATTERN},
                       description="the queue's name")
@@ -253,6 +303,19 @@ class SpecError(ValueError):
 
 
 _SPEC = TypeAdapter(JobSpec)
+
+
+def check_queue_name(name: str) -> str:
+    """``name`` if the API accepts it as a queue name; ``ValueError`` saying why otherwise.
+
+    ``Queue``'s own check (length, braces, line breaks), then no control characters:
+    a NUL, an escape or a DEL in a name would reach key names, listings and the page.
+    """
+    name = _check_name(name)
+    if _CONTROL.search(name):
+        raise ValueError(f"queue name {name!r} must not contain control characters "
+                         "(U+0000-U+001F, U+007F-U+009F: NUL, tab, escape, DEL...)")
+    return name
 
 
 def _message(exc: ValidationError) -> str:
@@ -306,7 +369,7 @@ def parse_specs(items: list[Any], now_ms: int) -> list[ParsedSpec]:
     for index, item in enumerate(items):
         try:
             spec = _SPEC.validate_python(item)
-            name = _check_name(spec.type)
+            name = check_queue_name(spec.type)
             parsed.append(ParsedSpec(name, encode_json(spec.data, "job data"), _options(spec.options, now_ms)))
         except ValidationError as exc:
             errors.append((index, _message(exc)))

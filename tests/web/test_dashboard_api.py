@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -53,6 +54,26 @@ def queues(r: redis.Redis) -> Iterator[dict[str, Queue]]:
 
 def records(r: redis.Redis, queue: Queue) -> dict[str, dict[str, Any]]:
     return {k: json.loads(v) for k, v in r.hgetall(queue.keys.jobs).items()}
+
+
+def snapshot(r: redis.Redis) -> dict[str, Any]:
+    """Every key of the store and its value, to show that a refused request changed nothing."""
+    out: dict[str, Any] = {}
+    for key in r.scan_iter():
+        kind = r.type(key)
+        if kind == "hash":
+            out[key] = r.hgetall(key)
+        elif kind == "zset":
+            out[key] = r.zrange(key, 0, -1, withscores=True)
+        elif kind == "list":
+            out[key] = r.lrange(key, 0, -1)
+        elif kind == "set":
+            out[key] = r.smembers(key)
+        elif kind == "stream":
+            out[key] = r.xrange(key)
+        else:
+            out[key] = r.get(key)
+    return out
 
 
 # ---------------------------------------------------------------------- reading
@@ -134,6 +155,31 @@ def test_job_routes_check_the_queue_name(dash: TestClient, queues: dict[str, Que
     assert "braces" in response.json()["error"]
 
 
+CONTROL = ["a\x00b", "\x00", "a\tb", "a\x1bb", "a\x1fb", "a\x7fb", "a\x85b", "a\x9fb"]
+
+
+@pytest.mark.parametrize("name", CONTROL)
+def test_queue_names_refuse_control_characters(
+    dash: TestClient, queues: dict[str, Queue], r: redis.Redis, name: str
+) -> None:
+    before = snapshot(r)
+    for body in ({"type": name}, [{"type": "email"}, {"type": name}]):
+        response = dash.post("/job", json=body)
+        assert response.status_code == 400
+        assert "must not contain control characters" in response.json()["error"]
+    quoted = quote(name, safe="")
+    for method, path, params in [
+        ("GET", "/job/1", {"type": name}), ("DELETE", "/job/1", {"type": name}), ("GET", "/job/1/log", {"type": name}),
+        ("GET", f"/jobs/{quoted}/inactive/stats", {}), ("GET", f"/jobs/{quoted}/inactive/0..9", {}),
+        ("POST", f"/queues/{quoted}/pause", {}),
+    ]:
+        response = dash.request(method, path, params=params)
+        assert response.status_code == 400, (method, path)
+        assert f"queue name {name!r} must not contain control characters" in response.json()["error"]
+    assert dash.get("/job/types").json() == ["email", "video"]
+    assert snapshot(r) == before
+
+
 def test_log_and_timeline(dash: TestClient, queues: dict[str, Queue]) -> None:
     assert dash.get("/job/2/log", params={"type": "email"}).json() == ["connecting to smtp for bob@example.com"]
     timeline = dash.get("/job/2/timeline", params={"type": "email"}).json()
@@ -155,7 +201,6 @@ def test_listings_of_one_queue(dash: TestClient, queues: dict[str, Queue]) -> No
     assert ids(dash.get("/jobs/email/inactive/0..9/desc")) == [("email", "5"), ("email", "4")]
     assert ids(dash.get("/jobs/email/inactive/1..1")) == [("email", "5")]
     assert ids(dash.get("/jobs/email/complete/0..9/asc")) == [("email", "1"), ("email", "3")]
-    assert ids(dash.get("/jobs/nope/inactive/0..9")) == []
     assert ids(dash.get("/jobs/email/inactive/5..1")) == []  # an empty range, as Redis reads it
     assert ids(dash.get("/jobs/inactive/5..1")) == []
     assert dash.get("/jobs/email/inactive/stats").json() == {"count": 2}
@@ -178,6 +223,8 @@ def test_listings_over_every_queue_merge_the_indexes(dash: TestClient, queues: d
         (f"/jobs/inactive/{MAX_RANK}..{MAX_RANK + 1}", "rank 9999 at most"),
         ("/jobs/email/inactive/0..x", "is not from..to (two numbers, e.g. 0..9)"),
         ("/jobs/email/inactive/..9", "is not from..to"),
+        ("/jobs/inactive/0..99999999999999999999999", "99999999999999999999999 is too large"),
+        ("/jobs/email/inactive/1000000000000000000..1000000000000000001", "1000000000000000000 is too large"),
         ("/jobs/running/0..9", "state: Input should be"),
         ("/jobs/email/running/0..9", "state: Input should be"),
         ("/jobs/email/inactive/0..9/up", "order: Input should be 'asc' or 'desc'"),
@@ -190,6 +237,13 @@ def test_bad_listings_are_a_400(dash: TestClient, queues: dict[str, Queue], path
     response = dash.get(path)
     assert response.status_code == 400
     assert message in response.json()["error"]
+    if "too large" in message:
+        assert "is not from..to" not in response.json()["error"]
+
+
+def test_leading_zeros_do_not_make_a_rank_too_large(dash: TestClient, queues: dict[str, Queue]) -> None:
+    assert ids(dash.get("/jobs/email/inactive/0000000000000000000000..0000000000000000000001")) == [
+        ("email", "4"), ("email", "5")]
 
 
 def test_a_listing_skips_jobs_removed_meanwhile(r: redis.Redis, queues: dict[str, Queue]) -> None:
@@ -200,6 +254,37 @@ def test_a_listing_skips_jobs_removed_meanwhile(r: redis.Redis, queues: dict[str
     found = SyncDriver(r).run(kue_ops.list_jobs("qs", ["email", "video"], "inactive", 0, 9, "asc"))
     assert [(f.type, f.record["id"]) for f in found] == [("video", "1"), ("email", "5")]
     r.zrem(keys.inactive, "4")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/jobs/nosuch/inactive/stats"), ("GET", "/jobs/nosuch/inactive/0..9"),
+     ("GET", "/jobs/nosuch/failed/0..9/desc"), ("POST", "/queues/nosuch/pause"), ("POST", "/queues/nosuch/resume")],
+)
+def test_a_route_naming_an_unknown_queue_is_a_404(
+    dash: TestClient, queues: dict[str, Queue], r: redis.Redis, method: str, path: str
+) -> None:
+    response = dash.request(method, path)
+    assert (response.status_code, response.json()) == (404, {"error": "no queue named 'nosuch'"})
+    assert dash.get("/job/1", params={"type": "nosuch"}).status_code == 404
+    assert r.smembers(queues["email"].keys.registry) == {"email", "video"}
+
+
+def test_a_queue_with_jobs_exists_even_if_unregistered(
+    dash: TestClient, queues: dict[str, Queue], r: redis.Redis
+) -> None:
+    """The registry is written beside a queue's first job, not with it: a queue holding jobs is known anyway."""
+    r.srem(queues["video"].keys.registry, "video")
+    assert dash.get("/jobs/video/inactive/stats").json() == {"count": 1}
+    assert ids(dash.get("/jobs/video/inactive/0..9")) == [("video", "1")]
+    assert dash.post("/queues/video/pause").json()["paused"] is True
+
+
+def test_an_emptied_queue_still_exists(dash: TestClient, r: redis.Redis) -> None:
+    assert dash.post("/job", json={"type": "once"}).status_code == 200
+    assert dash.delete("/job/1", params={"type": "once"}).status_code == 200
+    assert dash.get("/jobs/once/inactive/stats").json() == {"count": 0}
+    assert ids(dash.get("/jobs/once/inactive/0..9")) == []
 
 
 # ---------------------------------------------------------------------- creating
@@ -268,6 +353,53 @@ def test_bad_job_bodies_are_a_400(dash: TestClient, r: redis.Redis, body: bytes,
     assert r.keys("*") == []
 
 
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"attempts": "3"}, "options.attempts: Input should be a valid integer"),
+        ({"attempts": 3.0}, "options.attempts"),
+        ({"attempts": True}, "options.attempts"),
+        ({"removeOnComplete": "yes"}, "options.removeOnComplete: Input should be a valid boolean"),
+        ({"removeOnComplete": "true"}, "options.removeOnComplete"),
+        ({"removeOnComplete": 1}, "options.removeOnComplete"),
+        ({"priority": True}, "options.priority: must be an integer or one of low, normal"),
+        ({"priority": 1.0}, "options.priority"),
+        ({"delay": "1000"}, "options.delay"),
+        ({"delay": True}, "options.delay"),
+        ({"ttl": "2000"}, "options.ttl"),
+        ({"backoff": "yes"}, "options.backoff: must be true or false, a number of ms, or {type, delay, maxDelay}"),
+        ({"backoff": "true"}, "options.backoff"),
+        ({"backoff": 1.5e300}, "options.backoff"),
+        ({"backoff": {"type": "fixed", "delay": "500"}}, "options.backoff.object.delay: Input should be a valid"),
+        ({"backoff": {"delay": 500, "maxDelay": False}}, "options.backoff.object.maxDelay"),
+        ({"searchKeys": "to"}, "options.searchKeys"),
+        ({"searchKeys": [1]}, "options.searchKeys.0"),
+    ],
+)
+def test_option_types_are_strict(dash: TestClient, r: redis.Redis, options: dict[str, Any], field: str) -> None:
+    """A number must be a JSON number and a boolean a JSON boolean (no "3", "yes" or 1 for true)."""
+    response = dash.post("/job", json={"type": "a", "options": options})
+    assert response.status_code == 400
+    assert response.json()["error"].startswith(field), response.json()
+    assert r.keys("*") == []
+
+
+def test_kues_forms_of_each_option_are_kept(dash: TestClient, r: redis.Redis) -> None:
+    forms: list[dict[str, Any]] = [
+        {"priority": "critical"}, {"priority": "-5"}, {"priority": -5}, {"attempts": 2}, {"delay": 1500.5},
+        {"delay": 0}, {"ttl": 100}, {"backoff": True}, {"backoff": False}, {"backoff": 250},
+        {"backoff": {"type": "exponential", "delay": 100, "maxDelay": 1000}}, {"removeOnComplete": False},
+        {"searchKeys": ["to"]}, {"priority": None, "attempts": None},
+    ]
+    response = dash.post("/job", json=[{"type": "a", "options": options} for options in forms])
+    assert response.status_code == 200, response.text
+    assert len(response.json()) == len(forms)
+    q = Queue("a", redis=r)
+    assert [q.get_job(i).priority for i in (1, 2, 3)] == [-15, -5, -5]
+    assert (q.get_job(4).max_attempts, q.get_job(5).state, q.get_job(7).options.ttl) == (2, "delayed", 100)
+    assert q.get_job(10).options.backoff == {"type": "fixed", "delay": 250}
+
+
 @pytest.mark.parametrize("body", [b"", b"  ", b"[]"])
 def test_an_empty_body_is_a_204(dash: TestClient, r: redis.Redis, body: bytes) -> None:
     response = dash.post("/job", content=body, headers={"Content-Type": "application/json"})
@@ -323,6 +455,38 @@ def test_remove_a_job(dash: TestClient, queues: dict[str, Queue], r: redis.Redis
     assert "2" not in records(r, queues["email"])
     assert r.llen(queues["email"].keys.log("2")) == 0
     assert dash.delete("/job/2", params={"type": "email"}).status_code == 404
+
+
+def test_a_running_job_is_removed_only_with_force(dash: TestClient, queues: dict[str, Queue], r: redis.Redis) -> None:
+    from queuesim.queue import conversations as conv
+
+    q = queues["video"]
+    claimed = q.driver.run(conv.fetch(q.keys, q.events_maxlen, q.now(), 1, lease_ms=60_000, token_prefix="t",
+                                      stall_interval_ms=5000, max_stalls=3))
+    assert [j.id for j in claimed.jobs] == ["1"]
+    before = snapshot(r)
+    for force in ({}, {"force": "false"}):
+        response = dash.delete("/job/1", params={"type": "video", **force})
+        assert response.status_code == 409
+        assert response.json() == {
+            "error": "job 1 is running; it cannot be removed until it finishes (or add ?force=true)"}
+    assert snapshot(r) == before  # nothing changed, not even the event stream
+    response = dash.delete("/job/1", params={"type": "video", "force": "true"})
+    assert response.json() == {"message": "job 1 removed", "id": "1", "type": "video"}
+    assert records(r, q) == {}
+    assert r.zcard(q.keys.active) == 0
+    # the worker's outcome comes too late: its lease went with the job
+    outcome = conv.Outcome("1", claimed.jobs[0].token, "complete")
+    assert q.driver.run(conv.finish(q.keys, q.events_maxlen, q.now(), [outcome])) == [False]
+    assert records(r, q) == {}
+
+
+def test_force_removes_a_job_that_is_not_running_too(dash: TestClient, queues: dict[str, Queue]) -> None:
+    assert dash.delete("/job/2", params={"type": "email", "force": "true"}).status_code == 200
+    assert dash.delete("/job/2", params={"type": "email", "force": "true"}).status_code == 404
+    response = dash.delete("/job/3", params={"type": "email", "force": "maybe"})
+    assert response.status_code == 400
+    assert "force" in response.json()["error"]
 
 
 @pytest.mark.parametrize(("method", "path"), [("POST", "/job/2/requeue"), ("GET", "/inactive/2")])
