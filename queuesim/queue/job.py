@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 __all__ = ["Job", "JobState", "percent"]
 
 
+#: How long :meth:`Job.wait` gives the event listener to deliver a finished job's last event.
+_CATCH_UP_S = 1.0
+
 class JobState(StrEnum):
     """Kue's job states."""
 
@@ -131,9 +134,12 @@ class Job:
         self._load(record)
         return self
 
-    def remove(self) -> None:
-        """Delete the job, its log and its place in every index (Kue's ``job.remove()``)."""
-        self.queue.remove(self._saved_id())
+    def remove(self, *, force: bool = False) -> None:
+        """Delete the job, its log and its place in every index (Kue's ``job.remove()``).
+
+        A running job is removed only with ``force`` (see :meth:`queuesim.Queue.remove`).
+        """
+        self.queue.remove(self._saved_id(), force=force)
 
     def requeue(self) -> JobState:
         """Put a failed (or complete, or delayed) job back to ``inactive`` so it runs again."""
@@ -184,13 +190,21 @@ class Job:
         return self
 
     def wait(self, timeout: float | None = None) -> JobState:
-        """Block until the job is complete or failed (or ``timeout`` seconds pass); returns its state."""
+        """Block until the job is complete or failed (or ``timeout`` seconds pass); returns its state.
+
+        It returns once the final event has been delivered here, so callbacks
+        registered with :meth:`on` before the call have seen every event up to it
+        (a job that finished already waits for the listener to catch up, at most
+        a second: its events may be switched off or trimmed from the stream).
+        """
         done = threading.Event()
         self.on("complete", lambda *_: done.set())
         self.on("failed", lambda *_: done.set())
         self.refresh()
-        if self.state not in (JobState.COMPLETE, JobState.FAILED):
-            done.wait(timeout)
+        finished = self.state in (JobState.COMPLETE, JobState.FAILED)
+        if not (finished and not self.options.events):
+            grace = _CATCH_UP_S if timeout is None else min(timeout, _CATCH_UP_S)
+            done.wait(grace if finished else timeout)
             self.refresh()
         assert self.state is not None
         return self.state
