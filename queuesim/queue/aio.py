@@ -35,7 +35,7 @@ from queuesim.queue.dispatch import (
 from queuesim.queue.job import Job, JobState, percent
 from queuesim.queue.keys import QueueKeys
 from queuesim.queue.options import BackoffFunction, JobOptions, encode_json, normalize_priority
-from queuesim.queue.queue import BULK_CHUNK, _job_id, parse_state, wall_clock_ms
+from queuesim.queue.queue import BULK_CHUNK, _job_id, _removed, parse_state, wall_clock_ms
 from queuesim.queue.testmode import TestMode
 from queuesim.queue.worker import job_from_claim
 
@@ -61,9 +61,9 @@ class AsyncJob(Job):
         self._load(record)
         return self
 
-    async def remove(self) -> None:  # type: ignore[override]
-        """Delete the job and everything about it."""
-        await self.queue.remove(self._saved_id())
+    async def remove(self, *, force: bool = False) -> None:  # type: ignore[override]
+        """Delete the job and everything about it (a running one only with ``force``)."""
+        await self.queue.remove(self._saved_id(), force=force)
 
     async def progress(self, done: float, total: float, data: Any = None) -> int:  # type: ignore[override]
         """Report progress (integer percent) and emit ``progress``."""
@@ -186,11 +186,10 @@ class AsyncQueue:
         """How many jobs are in each state."""
         return await self.driver.run(conv.counts(self.keys))
 
-    async def remove(self, job_id: str | int) -> None:
-        """Delete a job; raises JobNotFound."""
+    async def remove(self, job_id: str | int, *, force: bool = False) -> None:
+        """Delete a job (see :meth:`queuesim.Queue.remove`); raises JobNotFound or InvalidTransition."""
         job_id = _job_id(job_id)
-        if not await self.driver.run(conv.remove(self.keys, self.events_maxlen, job_id)):
-            raise JobNotFound(f"job {job_id} of queue {self.name!r} does not exist")
+        _removed(await self.driver.run(conv.remove(self.keys, self.events_maxlen, job_id, force)), job_id, self.name)
 
     async def move(self, job_id: str | int, state: JobState | str, *, priority: int | str | None = None) -> JobState:
         """Move a job that is not running to another state (see :meth:`Queue.move`)."""

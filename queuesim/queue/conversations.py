@@ -268,14 +268,15 @@ def logs(keys: QueueKeys, job_id: str) -> Conversation[list[str]]:
     return [_s(x) for x in (yield ("LRANGE", keys.log(job_id), 0, -1))]
 
 
-def remove(keys: QueueKeys, events_maxlen: int, job_id: str) -> Conversation[bool]:
-    """Remove a job and everything about it; False if it did not exist."""
+def remove(keys: QueueKeys, events_maxlen: int, job_id: str, force: bool = False) -> Conversation[str]:
+    """Remove a job and everything about it: ``'removed'``, ``'missing'``, or ``'active'`` when
+    it is running and ``force`` is not set (then nothing changes)."""
     reply = yield REMOVE(
         [keys.jobs, keys.inactive, keys.active, keys.delayed, keys.complete, keys.failed, keys.log(job_id),
          keys.events],
-        [job_id, events_maxlen],
+        [job_id, events_maxlen, 1 if force else 0],
     )
-    return bool(int(reply))
+    return _s(reply)
 
 
 def move(

@@ -247,11 +247,18 @@ class Queue:
         return sorted(n.decode() if isinstance(n, bytes) else n for n in names)
 
     # ------------------------------------------------------------------ changing jobs
-    def remove(self, job_id: str | int) -> None:
-        """Delete a job and everything about it; raises JobNotFound."""
+    def remove(self, job_id: str | int, *, force: bool = False) -> None:
+        """Delete a job and everything about it.
+
+        A running job belongs to its worker: removing it raises InvalidTransition
+        unless ``force`` (then the worker's outcome is refused when it comes).
+
+        Raises:
+            JobNotFound: no such job.
+            InvalidTransition: the job is running and ``force`` is not set; nothing changed.
+        """
         job_id = _job_id(job_id)
-        if not self.driver.run(conv.remove(self.keys, self.events_maxlen, job_id)):
-            raise JobNotFound(f"job {job_id} of queue {self.name!r} does not exist")
+        _removed(self.driver.run(conv.remove(self.keys, self.events_maxlen, job_id, force)), job_id, self.name)
 
     def move(self, job_id: str | int, state: JobState | str, *, priority: int | str | None = None) -> JobState:
         """Move a job that is not running to another state (``inactive`` requeues it)."""
@@ -336,3 +343,14 @@ def _job_id(job_id: str | int) -> str:
     if isinstance(job_id, bool) or not text.isdigit():
         raise JobNotFound(f"{job_id!r} is not a job id (ids are positive integers)")
     return str(int(text))
+
+
+def _removed(result: str, job_id: str, queue: str) -> None:
+    """Raise what a ``remove`` conversation's answer means (Queue and AsyncQueue share it)."""
+    if result == "missing":
+        raise JobNotFound(f"job {job_id} of queue {queue!r} does not exist")
+    if result == "active":
+        raise InvalidTransition(
+            f"job {job_id} is running; it cannot be removed until it finishes "
+            "(force=True removes it anyway: its worker's outcome is then refused)"
+        )

@@ -368,7 +368,7 @@ def add_kue_routes(
     ) -> JSONResponse:
         found = await find(job_id, type)
         job = str(found.record["id"])
-        result = await runner.run(ops.remove_job(prefix, found.type, events_maxlen, job, force=force))
+        result = await runner.run(conv.remove(QueueKeys(found.type, prefix), events_maxlen, job, force))
         if result == "missing":
             raise ApiError(404, f"job {job} not found in queue {found.type!r}")
         if result == "active":

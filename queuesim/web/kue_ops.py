@@ -13,18 +13,14 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from queuesim.drivers import Batch, Conversation
-from queuesim.queue import conversations as conv
 from queuesim.queue.conversations import STATES
 from queuesim.queue.events import parse_entry, stream_id_key
 from queuesim.queue.keys import QueueKeys
-from queuesim.scripts import Script, ScriptCall
 
 __all__ = [
-    "REMOVE_IDLE",
     "STATS_SAMPLE",
     "Found",
     "find_job",
@@ -34,7 +30,6 @@ __all__ = [
     "queue_names",
     "read_events",
     "ready_at",
-    "remove_job",
     "stats",
     "stream_cursors",
     "timeline",
@@ -72,38 +67,6 @@ def queue_exists(prefix: str, name: str) -> Conversation[bool]:
     registered, has_jobs = yield Batch.of(
         [("SISMEMBER", _registry(prefix), name), ("EXISTS", QueueKeys(name, prefix).jobs)])
     return bool(int(registered)) or bool(int(has_jobs))
-
-
-# The queue's own remove script behind a guard: a running job is left alone (its worker owns it).
-_GUARD = """
-do
-  local guarded = load_job(KEYS[1], ARGV[1])
-  if guarded and guarded.state == 'active' then return 'active' end
-end
-"""
-_lua = resources.files("queuesim.lua")
-REMOVE_IDLE = Script.from_source("remove_idle", "\n".join(
-    (_lua.joinpath("_prelude.lua").read_text(encoding="utf-8"), _GUARD,
-     _lua.joinpath("remove.lua").read_text(encoding="utf-8"))))
-
-
-def remove_job(prefix: str, type: str, events_maxlen: int, job_id: str, *, force: bool) -> Conversation[str]:
-    """Remove a job as ``Queue.remove`` does, in one atomic step: ``'removed'``, ``'missing'``, or,
-    unless ``force``, ``'active'`` when the job is running (then nothing is changed)."""
-    steps = conv.remove(QueueKeys(type, prefix), events_maxlen, job_id)
-    step = next(steps)
-    if not force:  # the same keys and arguments, run by the guarded script
-        if not (isinstance(step, ScriptCall) and step.script == conv.REMOVE):
-            raise RuntimeError(f"the queue's remove conversation no longer starts with its script: {step!r}")
-        step = REMOVE_IDLE(step.keys, step.args)
-    reply = yield step
-    if _s(reply) == "active":
-        return "active"
-    try:
-        steps.send(reply)
-    except StopIteration as done:
-        return "removed" if done.value else "missing"
-    raise RuntimeError("the queue's remove conversation took more than one step")
 
 
 def find_job(prefix: str, job_id: str, type: str | None = None) -> Conversation[list[Found]]:

@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 import redis
 
+from queuesim.errors import InvalidTransition, JobNotFound
 from queuesim.queue import Job, JobState, Queue, Worker
 from queuesim.queue import conversations as conv
+from queuesim.queue.invariants import check_invariants
 from queuesim.queue.options import backoff_delay
 
 
@@ -373,3 +375,23 @@ def test_idle_worker_wakes_on_new_job(queue: Queue) -> None:
     assert done.wait(4)  # well before the 5 s poll: the wake list did it
     w.stop()
     t.join(10)
+
+
+def test_a_running_job_is_removed_only_with_force(queue: Queue, r: redis.Redis) -> None:
+    job = queue.add("x")
+    job.log("started")
+    running = queue.driver.run(conv.fetch(queue.keys, 100, queue.now(), 1, lease_ms=60_000, token_prefix="w",
+                                          stall_interval_ms=1000, max_stalls=1))
+    before = {key: r.dump(key) for key in r.keys("*")}
+    with pytest.raises(InvalidTransition, match=f"job {job.id} is running; it cannot be removed"):
+        job.remove()
+    assert {key: r.dump(key) for key in r.keys("*")} == before  # refused: nothing changed
+    job.remove(force=True)
+    assert queue.counts()["active"] == 0
+    assert r.exists(queue.keys.log(job.id or "")) == 0
+    # the worker that held it reports later: its outcome is refused, nothing comes back
+    late = conv.Outcome(job.id or "", running.jobs[0].token, "complete", '"late"')
+    assert queue.driver.run(conv.finish(queue.keys, 100, queue.now(), [late])) == [False]
+    with pytest.raises(JobNotFound):
+        queue.get_job(job.id or "")
+    check_invariants(r, queue.keys)
