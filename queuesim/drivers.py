@@ -30,6 +30,7 @@ are never yielded as commands: an atomic batch is the transaction.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import os
 import threading
@@ -187,7 +188,7 @@ class _DirectConnections:
     together more than the client-side work of a queue operation. For a plain
     ``redis.Redis`` on a plain ``ConnectionPool`` of 32 connections or more (not
     fakeredis, a cluster, a single-connection client, a blocking or sentinel
-    pool, or one with a client-side cache), drivers open up to four connections
+    pool, one with a client-side cache, or RESP3), drivers open up to four connections
     of their own per pool, made like the pool's, however many drivers come and
     go, and send on them directly. They are not the pool's: a pool sized to its
     threads is never short of a connection because drivers keep some idle.
@@ -204,6 +205,8 @@ class _DirectConnections:
         self.made = 0
         self.lock = threading.Lock()
         self.pid = os.getpid()
+        # closed when the pool goes, before the garbage collector gets to their sockets
+        weakref.finalize(pool, _disconnect_all, self.idle)
 
     @classmethod
     def of(cls, client: Any) -> _DirectConnections | None:
@@ -217,6 +220,7 @@ class _DirectConnections:
             or getattr(client, "connection", None) is not None
             or getattr(pool, "cache", None) is not None
             or not pool.connection_class.__module__.startswith("redis.")
+            or pool.connection_kwargs.get("protocol") not in (None, 2, "2")  # RESP3 push messages: left to redis-py
         ):
             return None
         shared: _DirectConnections | None = getattr(pool, _ATTRIBUTE, None)
@@ -236,7 +240,8 @@ class _DirectConnections:
         if self.pid != os.getpid():  # forked: the parent's sockets are not ours to use
             with self.lock:
                 if self.pid != os.getpid():
-                    self.idle, self.made, self.pid = [], 0, os.getpid()
+                    self.idle.clear()  # the parent's, dropped (redis-py leaves their sockets to the parent)
+                    self.made, self.pid = 0, os.getpid()
         try:
             return self.idle.pop()
         except IndexError:
@@ -246,7 +251,10 @@ class _DirectConnections:
             if self.made >= _KEEP or pool is None:
                 return None
             self.made += 1
-        return pool.connection_class(**pool.connection_kwargs)  # connects on its first command
+        # made like the pool's, but without the pool's handler of maintenance notifications
+        # (RESP3 only, so nothing to handle here): it would keep the pool alive through us
+        kwargs = {k: v for k, v in pool.connection_kwargs.items() if k != "maint_notifications_pool_handler"}
+        return pool.connection_class(**kwargs)  # connects on its first command
 
     def give(self, conn: Any) -> None:
         """Back to the idle list after a command."""
@@ -257,6 +265,13 @@ class _DirectConnections:
 
 def _never() -> bool:
     return False
+
+
+def _disconnect_all(connections: list[Any]) -> None:
+    """Close the kept connections of a pool that is going away."""
+    while connections:
+        with contextlib.suppress(Exception):  # closing what is already broken is fine
+            connections.pop().disconnect()
 
 
 _SHARED_LOCK = threading.Lock()
