@@ -116,6 +116,7 @@ class AsyncQueue:
         self.events_maxlen = int(events_maxlen)
         self.backoff_strategies: dict[str, BackoffFunction] = dict(backoff_strategies or {})
         self.test_mode = TestMode()
+        self._registered = False
 
     def __repr__(self) -> str:
         return f"<AsyncQueue {self.name}>"
@@ -152,6 +153,10 @@ class AsyncQueue:
             return
         if any(j.id is not None for j in jobs):
             raise InvalidTransition("a job is already saved")
+        if not self._registered:  # as Queue does: its name is listed among the queues (Kue's types)
+            self._registered = True
+            with contextlib.suppress(redis.ResponseError):  # e.g. a cluster refusing the unrelated slot
+                await self.client.sadd(self.keys.registry, self.name)
         now = self.now()
         payload = [(encode_json(j.data, "job data"), j.options.fields()) for j in jobs]
         ids, first_event = await self.driver.run(conv.enqueue(self.keys, self.events_maxlen, now, payload))

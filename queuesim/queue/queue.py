@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -43,7 +44,13 @@ def _check_name(name: str) -> str:
         raise TypeError(f"queue name must be a string, not {type(name).__name__}")
     if not name or len(name) > _NAME_MAX or any(c in name for c in "{}\r\n"):
         raise ValueError(f"queue name {name!r} must be 1-{_NAME_MAX} characters without braces or newlines")
+    if _CONTROL.search(name):  # a NUL, an escape or a DEL would reach key names, listings and pages
+        raise ValueError(f"queue name {name!r} must not contain control characters "
+                         "(U+0000-U+001F, U+007F-U+009F: NUL, tab, escape, DEL...)")
     return name
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class Queue:

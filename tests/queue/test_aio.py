@@ -128,3 +128,20 @@ def test_async_queue_without_a_client_uses_the_same_store_as_queue(connected: An
 
     job_id, _ = run(main())
     assert Queue("twins").get_job(job_id).state is JobState.COMPLETE
+
+
+def test_an_async_queue_lists_its_name_like_queue(backend_client: str) -> None:
+    from queuesim.queue import Queue
+
+    async def main() -> None:
+        queue = AsyncQueue("async-only", redis=async_client(backend_client))
+        await queue.add(1)
+        await queue.add(2)
+        names = await queue.client.smembers(queue.keys.registry)
+        assert names == {"async-only"}
+        await queue.client.aclose()
+
+    run(main())
+    if backend_client == "real":
+        sync = Queue("other", redis=redis.Redis.from_url(os.environ["REDIS_URL"], decode_responses=True))
+        assert sync.names() == ["async-only"]

@@ -207,6 +207,11 @@ def test_queue_name_validation(r: redis.Redis) -> None:
         Queue("a{b}", redis=r)
     with pytest.raises(TypeError):
         Queue(3, redis=r)  # type: ignore[arg-type]
+    for name in ("a\x00b", "tab\there", "esc\x1b", "del\x7f", "c1\x85"):
+        with pytest.raises(ValueError, match="must not contain control characters"):
+            Queue(name, redis=r)
+    assert Queue("émails ✓", redis=r).name == "émails ✓"  # other characters are fine
+    assert r.keys("*") == []  # nothing was written for the refused names
 
 
 def test_eviction_policy_warning(caplog: pytest.LogCaptureFixture) -> None:
