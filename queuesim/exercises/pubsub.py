@@ -18,7 +18,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import redis
 
@@ -136,11 +136,19 @@ def publish_schedule(
     return len(delays)
 
 
+class StopFlag(Protocol):
+    """What tells :func:`listen_for_messages` to stop: a ``threading.Event``, or a signal's flag."""
+
+    def is_set(self) -> bool:
+        """Whether to stop now."""
+        ...
+
+
 def listen_for_messages(
     *,
     client: redis.Redis,
     channel: str = CHANNEL,
-    stop: threading.Event | None = None,
+    stop: StopFlag | None = None,
     ready: threading.Event | None = None,
     on_message: Callable[[str], object] | None = None,
 ) -> list[str]:
@@ -183,7 +191,7 @@ def listen_for_messages(
     return received
 
 
-def _wait_for(pubsub: Any, kind: str, stop: threading.Event, limit: float | None = None) -> bool:
+def _wait_for(pubsub: Any, kind: str, stop: StopFlag, limit: float | None = None) -> bool:
     """Read until a ``kind`` confirmation arrives; False if ``stop`` is set or ``limit`` s pass first."""
     deadline = None if limit is None else time.monotonic() + limit
     while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
@@ -296,7 +304,7 @@ def subscriber_main(url: str | None = None) -> int:
     client = redis_client(url)
     with stop_on_signals() as stopping:
         try:
-            listen_for_messages(client=client, stop=stopping.event)
+            listen_for_messages(client=client, stop=stopping)
         finally:
             client.close()
     return stopping.exit_code

@@ -5,7 +5,7 @@ Python turns SIGINT (Ctrl-C) into ``KeyboardInterrupt``; with
 ``KeyboardInterrupt``), so the same ``try``/``finally`` blocks unsubscribe and
 close connections whichever signal stops the process. Commands that only end
 on a signal (the subscriber, the store server) use :func:`stop_on_signals`
-instead: the signal sets an event their loop polls, so nothing is interrupted
+instead: the signal marks a flag their loop polls, so nothing is interrupted
 halfway.
 """
 
@@ -45,15 +45,22 @@ def sigterm_raises() -> Iterator[None]:
 
 
 class SignalStop:
-    """What :func:`stop_on_signals` hands out: an event set by SIGINT or SIGTERM, and which one came first."""
+    """What :func:`stop_on_signals` hands out: whether SIGINT or SIGTERM came, and which came first.
 
-    __slots__ = ("event", "signum")
+    Its :meth:`is_set` reads a plain attribute the signal handler writes, so
+    neither side takes a lock (a ``threading.Event`` would: a second signal
+    arriving while the first handler sets it deadlocks on the Event's own lock).
+    """
+
+    __slots__ = ("signum",)
 
     def __init__(self) -> None:
-        #: Set when a signal arrived; a loop that polls ``event.is_set()`` stops cleanly.
-        self.event = threading.Event()
         #: The first signal received, or None.
         self.signum: int | None = None
+
+    def is_set(self) -> bool:
+        """Whether a signal asked the command to stop (a loop polls this)."""
+        return self.signum is not None
 
     @property
     def exit_code(self) -> int:
@@ -63,15 +70,14 @@ class SignalStop:
 
 @contextmanager
 def stop_on_signals() -> Iterator[SignalStop]:
-    """While active, SIGINT and SIGTERM set ``stop.event`` instead of raising in the main thread.
+    """While active, SIGINT and SIGTERM mark ``stop`` instead of raising in the main thread.
 
     For commands that wait for a signal to end (a subscriber, a server): nothing is
     interrupted halfway (an exception raised at an arbitrary point can leave a
     library's lock held, and the process hangs or crashes on its way out); the
-    command's loop sees the event, leaves, and closes what it opened. The main
-    thread must only poll ``stop.event.is_set()`` (which takes no lock), never
-    ``wait()`` on it, since the handler sets it from the main thread. Outside the
-    main thread it installs nothing.
+    command's loop polls ``stop.is_set()``, leaves, and closes what it opened. The
+    handler only writes an attribute, so signals may come in any number, nested.
+    Outside the main thread it installs nothing.
     """
     stop = SignalStop()
     if threading.current_thread() is not threading.main_thread():
@@ -81,7 +87,6 @@ def stop_on_signals() -> Iterator[SignalStop]:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         if stop.signum is None:
             stop.signum = signum
-        stop.event.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

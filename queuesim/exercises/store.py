@@ -80,8 +80,8 @@ def serve_store(
         serving = threading.Thread(target=tcp.serve_forever, kwargs={"poll_interval": 0.1}, name="store")
         serving.start()
         try:
-            while not stopping.event.is_set() and serving.is_alive():
-                time.sleep(_POLL_SECONDS)  # a signal cuts the sleep short and sets the event
+            while not stopping.is_set() and serving.is_alive():
+                time.sleep(_POLL_SECONDS)  # a signal cuts the sleep short and marks the flag
         finally:
             tcp.shutdown()
             tcp.server_close()

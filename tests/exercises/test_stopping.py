@@ -1,4 +1,4 @@
-"""Signals stop the long-running commands by setting an event, or by raising (see queuesim.exercises.stopping)."""
+"""Signals stop the long-running commands by marking a flag, or by raising (see queuesim.exercises.stopping)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from queuesim.exercises.stopping import Terminated, sigterm_raises, stop_on_sign
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_a_signal_sets_the_event_and_names_the_exit_code(signum: int, code: int) -> None:
+def test_a_signal_marks_the_flag_and_names_the_exit_code(signum: int, code: int) -> None:
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     with stop_on_signals() as stopping:
-        assert not stopping.event.is_set()
+        assert not stopping.is_set()
         assert stopping.exit_code == 0
         os.kill(os.getpid(), signum)  # Python runs the handler before the next line
-        assert stopping.event.is_set()
+        assert stopping.is_set()
         assert stopping.signum == signum
         os.kill(os.getpid(), signal.SIGINT if signum == signal.SIGTERM else signal.SIGTERM)
         assert stopping.signum == signum  # the first signal is the one reported
