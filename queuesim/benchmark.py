@@ -140,7 +140,7 @@ def _process_async(url: str | None, client: redis.Redis, n: int, concurrency: in
         try:
             worker = AsyncWorker(AsyncQueue(BENCH_QUEUE, redis=aclient), handler, concurrency=concurrency)
             start = time.perf_counter()
-            stats = await worker.run(burst=True)
+            stats = await worker.run(burst=True, handle_signals=False)  # Ctrl-C ends the benchmark
             return start, stats.round_trips
         finally:
             await aclient.aclose()

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import signal
-import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Unpack
@@ -34,6 +32,7 @@ from queuesim.queue.dispatch import (
 )
 from queuesim.queue.job import Job, JobState, percent
 from queuesim.queue.keys import QueueKeys
+from queuesim.queue.loop_signals import handle_stop_signals
 from queuesim.queue.options import BackoffFunction, JobOptions, encode_json, normalize_priority
 from queuesim.queue.queue import BULK_CHUNK, _job_id, _removed, parse_state, wall_clock_ms
 from queuesim.queue.testmode import TestMode
@@ -247,12 +246,14 @@ class AsyncWorker(WorkerShell):
 
         ``handle_signals`` (default: when the event loop runs in the main thread)
         adds SIGINT/SIGTERM handlers to the loop for a graceful stop, as
-        :meth:`queuesim.Worker.run` does; a second signal stops at once.
+        :meth:`queuesim.Worker.run` does; a second signal stops at once. Workers on
+        one loop share them; a signal somebody else handles (a web server such as
+        uvicorn) is left to them (see :mod:`queuesim.queue.loop_signals`).
         """
         self.stop_signal = None
         self._core = core = self._new_core()
         self._wake = asyncio.Event()
-        restore = self._install_signals(asyncio.get_running_loop(), handle_signals)
+        restore = _nothing if handle_signals is False else handle_stop_signals(self._on_stop_signal)
         listener = None if burst else asyncio.create_task(self._listen_wake())
         steps = core.steps(burst)
         reply: Any = None
@@ -278,31 +279,13 @@ class AsyncWorker(WorkerShell):
                     self._wake.clear()
         finally:
             restore()
+            self._log_stop()
             if listener is not None:
                 listener.cancel()
             for task in self._tasks.values():
                 task.cancel()
         return core.stats
 
-    def _install_signals(self, loop: asyncio.AbstractEventLoop, handle: bool | None) -> Callable[[], None]:
-        if handle is None:
-            handle = threading.current_thread() is threading.main_thread()
-        previous: dict[signal.Signals, Any] = {}
-        if handle:
-            for s in (signal.SIGINT, signal.SIGTERM):
-                before = signal.getsignal(s)
-                try:
-                    loop.add_signal_handler(s, self._on_stop_signal, s)
-                except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
-                    continue
-                previous[s] = signal.SIG_DFL if before is None else before
-
-        def restore() -> None:
-            for s, before in previous.items():
-                loop.remove_signal_handler(s)
-                signal.signal(s, before)
-
-        return restore
 
     def _cancel_abandoned(self) -> None:
         for run, task in list(self._tasks.items()):
@@ -344,3 +327,7 @@ class AsyncWorker(WorkerShell):
                 self._core.work_arrived()
                 if self._wake is not None:
                     self._wake.set()
+
+
+def _nothing() -> None:
+    pass

@@ -411,13 +411,19 @@ class WorkerShell:
         self._notify()
 
     def _on_stop_signal(self, signum: int) -> None:
-        """SIGINT or SIGTERM: the first stops gracefully (see :meth:`stop`), the next at once."""
+        """SIGINT or SIGTERM: the first stops gracefully (see :meth:`stop`), the next at once.
+
+        It may run inside a signal handler, so it takes no lock and logs nothing (a
+        logging handler's lock may be held by the very code the signal interrupted);
+        the run says which signal stopped it when it ends.
+        """
         self.stop_signal = signal.Signals(signum)
-        if self._core.stop_at is None:
-            log.info("worker %s: %s, finishing running jobs", self.id, self.stop_signal.name)
-            self.stop()
-        else:
-            self.stop(0)
+        self.stop(None if self._core.stop_at is None else 0)
+
+    def _log_stop(self) -> None:
+        """After a run: say which signal stopped it, if one did."""
+        if self.stop_signal is not None:
+            log.info("worker %s: stopped by %s", self.id, self.stop_signal.name)
 
     def pause(self) -> None:
         """Stop claiming new jobs (running ones go on); :meth:`resume` undoes it."""

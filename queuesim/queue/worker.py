@@ -137,6 +137,7 @@ class Worker(WorkerShell):
                 self._tasks.put(None)
             restore()
             self._running = False
+            self._log_stop()
         return self._core.stats
 
     def _drive(self, core: Dispatcher, burst: bool) -> None:
