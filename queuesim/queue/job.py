@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from enum import StrEnum
@@ -21,6 +22,8 @@ __all__ = ["Job", "JobState", "percent"]
 
 #: How long :meth:`Job.wait` gives the event listener to deliver a finished job's last event.
 _CATCH_UP_S = 1.0
+#: How often :meth:`Job.wait` looks at a job without events.
+_POLL_S = 0.1
 
 class JobState(StrEnum):
     """Kue's job states."""
@@ -35,6 +38,9 @@ class JobState(StrEnum):
     FAILED = "failed"
     #: waiting for its delay or its retry backoff to pass
     DELAYED = "delayed"
+
+
+_FINISHED = (JobState.COMPLETE, JobState.FAILED)
 
 
 def percent(done: float, total: float) -> int:
@@ -192,22 +198,36 @@ class Job:
     def wait(self, timeout: float | None = None) -> JobState:
         """Block until the job is complete or failed (or ``timeout`` seconds pass); returns its state.
 
-        It returns once the final event has been delivered here, so callbacks
-        registered with :meth:`on` before the call have seen every event up to it
-        (a job that finished already waits for the listener to catch up, at most
-        a second: its events may be switched off or trimmed from the stream).
+        For a job saved by this process, it returns once the final event has been
+        delivered here, so callbacks registered with :meth:`on` before the call have
+        seen every event up to it (if the job had finished already, the listener is
+        given up to a second to catch up). A job without events (``events=False``)
+        is looked at every tenth of a second instead.
         """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self.options.events:
+            return self._poll_until_finished(deadline)
         done = threading.Event()
         self.on("complete", lambda *_: done.set())
         self.on("failed", lambda *_: done.set())
         self.refresh()
-        finished = self.state in (JobState.COMPLETE, JobState.FAILED)
-        if not (finished and not self.options.events):
-            grace = _CATCH_UP_S if timeout is None else min(timeout, _CATCH_UP_S)
-            done.wait(grace if finished else timeout)
+        if self.state in _FINISHED:
+            if self.event_id is not None:  # its events may still be on their way to our callbacks
+                done.wait(_CATCH_UP_S if timeout is None else min(timeout, _CATCH_UP_S))
+        else:
+            done.wait(timeout)
             self.refresh()
         assert self.state is not None
         return self.state
+
+    def _poll_until_finished(self, deadline: float | None) -> JobState:
+        while True:
+            self.refresh()
+            assert self.state is not None
+            left = None if deadline is None else deadline - time.monotonic()
+            if self.state in _FINISHED or (left is not None and left <= 0):
+                return self.state
+            time.sleep(_POLL_S if left is None else min(_POLL_S, left))
 
     # ------------------------------------------------------------------ internals
     def _saved_id(self) -> str:

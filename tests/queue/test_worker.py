@@ -395,3 +395,30 @@ def test_a_running_job_is_removed_only_with_force(queue: Queue, r: redis.Redis) 
     with pytest.raises(JobNotFound):
         queue.get_job(job.id or "")
     check_invariants(r, queue.keys)
+
+
+def test_wait_on_a_job_loaded_by_id_that_already_finished_returns_at_once(queue: Queue) -> None:
+    job = queue.add("x")
+    Worker(queue, lambda j: "done").run(burst=True)
+    loaded = queue.get_job(job.id or "")
+    started = time.monotonic()
+    assert loaded.wait(5) is JobState.COMPLETE
+    # nothing to catch up on: this process did not save it, so no earlier event of it was promised
+    assert time.monotonic() - started < 0.5
+
+
+def test_wait_sees_a_job_without_events_finish(queue: Queue) -> None:
+    job = queue.add("x", events=False)
+    release = threading.Event()
+    worker = Worker(queue, lambda j: release.wait(10) and "done", poll_interval=0.05)
+    t = run_in_thread(worker)
+    try:
+        wait_for(lambda: queue.counts()["active"] == 1)
+        assert job.wait(0.2) is JobState.ACTIVE  # the timeout, not forever
+        release.set()
+        started = time.monotonic()
+        assert job.wait(10) is JobState.COMPLETE  # no event will come: the state is looked at
+        assert time.monotonic() - started < 5  # soon after it finished, not at the timeout
+    finally:
+        worker.stop()
+        t.join(10)
