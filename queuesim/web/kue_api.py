@@ -45,7 +45,7 @@ MAX_RANK = 10_000
 _MAX_ID = 2**63 - 1
 #: The largest rank a range may name (18 digits: Redis takes ranks as 64-bit integers).
 _MAX_RANK_NUMBER = 10**18 - 1
-_SPAN = r"^[0-9]{1,18}\.\.[0-9]{1,18}$"
+_SPAN = r"^0*[0-9]{1,18}\.\.0*[0-9]{1,18}$"  # leading zeros do not count
 _PRIORITY = r"^(-?[0-9]{1,7}|low|normal|medium|high|critical)$"
 
 Notify = Callable[[str, str | None, str, list[Any]], None]
