@@ -207,6 +207,10 @@ class Job:
         deadline = None if timeout is None else time.monotonic() + timeout
         if not self.options.events:
             return self._poll_until_finished(deadline)
+        if self.event_id is None:  # loaded here, not saved: no event of it to replay or catch up on
+            self.refresh()
+            if self.state in _FINISHED:
+                return self.state  # (callbacks now would wait for an event that already went by)
         done = threading.Event()
         self.on("complete", lambda *_: done.set())
         self.on("failed", lambda *_: done.set())

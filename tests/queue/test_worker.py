@@ -422,3 +422,12 @@ def test_wait_sees_a_job_without_events_finish(queue: Queue) -> None:
     finally:
         worker.stop()
         t.join(10)
+
+
+def test_wait_on_a_finished_loaded_job_leaves_no_callbacks_behind(queue: Queue) -> None:
+    job = queue.add("x")
+    Worker(queue, lambda j: "done").run(burst=True)
+    for _ in range(3):
+        assert queue.get_job(job.id or "").wait(5) is JobState.COMPLETE
+    # its final event went by before these waits: callbacks for it would never fire nor go
+    assert not queue.events._job_callbacks.get(job.id or "")
