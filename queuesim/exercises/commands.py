@@ -116,7 +116,7 @@ def embedded_hint(exercise: Exercise) -> str:
     return (
         f"hint: {exercise.name} is using the embedded store, which lives inside this process only, so the "
         "other half of the exercise in another terminal cannot reach it; run `queuesim store` and set "
-        "REDIS_URL=redis://127.0.0.1:6390/0 in both terminals, or run `queuesim tour` to see both halves."
+        f"REDIS_URL={store.DEFAULT_URL} in both terminals, or run `queuesim tour` to see both halves."
     )
 
 

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from queuesim.queue.signals import catch_stop_signals
+
 __all__ = ["SignalStop", "Terminated", "sigterm_raises", "stop_on_signals"]
 
 
@@ -80,17 +82,13 @@ def stop_on_signals() -> Iterator[SignalStop]:
     Outside the main thread it installs nothing.
     """
     stop = SignalStop()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
+    def on_signal(signum: int) -> None:
         if stop.signum is None:
             stop.signum = signum
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    undo = catch_stop_signals(on_signal)
     try:
         yield stop
     finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+        undo()

@@ -20,12 +20,14 @@ import fakeredis
 from queuesim.connection import embedded_server
 from queuesim.exercises.stopping import stop_on_signals
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "make_store_server", "serve_store", "server_url"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "DEFAULT_URL", "make_store_server", "serve_store", "server_url"]
 
 #: Loopback only: the store has no password.
 DEFAULT_HOST = "127.0.0.1"
 #: Not 6379, so it never collides with (or is mistaken for) a real Redis server.
 DEFAULT_PORT = 6390
+#: Where the store listens by default, as other processes name it.
+DEFAULT_URL = f"redis://{DEFAULT_HOST}:{DEFAULT_PORT}/0"
 #: How often the main thread looks whether a signal asked it to stop (seconds).
 _POLL_SECONDS = 0.1
 

@@ -32,9 +32,9 @@ from queuesim.queue.dispatch import (
 )
 from queuesim.queue.job import Job, JobState, percent
 from queuesim.queue.keys import QueueKeys
-from queuesim.queue.loop_signals import handle_stop_signals
 from queuesim.queue.options import BackoffFunction, JobOptions, encode_json, normalize_priority
 from queuesim.queue.queue import BULK_CHUNK, _job_id, _removed, parse_state, wall_clock_ms
+from queuesim.queue.signals import handle_stop_signals
 from queuesim.queue.testmode import TestMode
 from queuesim.queue.worker import job_from_claim
 
@@ -248,7 +248,7 @@ class AsyncWorker(WorkerShell):
         adds SIGINT/SIGTERM handlers to the loop for a graceful stop, as
         :meth:`queuesim.Worker.run` does; a second signal stops at once. Workers on
         one loop share them; a signal somebody else handles (a web server such as
-        uvicorn) is left to them (see :mod:`queuesim.queue.loop_signals`).
+        uvicorn) is left to them (see :mod:`queuesim.queue.signals`).
         """
         self.stop_signal = None
         self._core = core = self._new_core()

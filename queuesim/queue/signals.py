@@ -1,6 +1,11 @@
-"""SIGINT/SIGTERM on an asyncio event loop, shared by every AsyncWorker running on it.
+"""SIGINT/SIGTERM for the code that stops on them: workers and long-running commands.
 
-``loop.add_signal_handler`` keeps one handler per signal, so a second worker's
+:func:`catch_stop_signals` installs process handlers (the thread worker, the
+subscriber and store commands). A handler may run while the main thread it
+interrupted holds any lock, so the callbacks given to it must take none.
+
+:func:`handle_stop_signals` is the asyncio twin, shared by every AsyncWorker
+running on one event loop. ``loop.add_signal_handler`` keeps one handler per signal, so a second worker's
 would replace the first's, and the first to finish would take both away. Here the
 loop gets one handler per signal while any worker runs; it tells every running
 worker; when the last one finishes, the handlers that were there before come back.
@@ -18,11 +23,34 @@ import signal
 import threading
 import weakref
 from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
-__all__ = ["handle_stop_signals"]
+__all__ = ["catch_stop_signals", "handle_stop_signals"]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def catch_stop_signals(on_signal: Callable[[int], None]) -> Callable[[], None]:
+    """Call ``on_signal(signum)`` on SIGINT/SIGTERM instead of their handlers until the returned undo.
+
+    Only the main thread may set handlers; elsewhere it does nothing. ``on_signal``
+    runs inside the signal handler: it must take no lock (write an attribute, put
+    on a ``queue.SimpleQueue``).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        on_signal(signum)
+
+    previous = {s: signal.signal(s, handler) for s in _SIGNALS}
+
+    def undo() -> None:
+        for s, before in previous.items():
+            signal.signal(s, before)
+
+    return undo
 
 
 class _LoopSignals:

@@ -20,11 +20,9 @@ import inspect
 import json
 import logging
 import queue as stdqueue
-import signal
 import threading
 import traceback
 from collections.abc import Callable
-from types import FrameType
 from typing import Any, Unpack
 
 import redis
@@ -45,6 +43,7 @@ from queuesim.queue.dispatch import (
 from queuesim.queue.job import Job, JobState
 from queuesim.queue.options import JobOptions
 from queuesim.queue.queue import Queue
+from queuesim.queue.signals import catch_stop_signals
 
 __all__ = ["Handler", "Worker", "job_from_claim"]
 
@@ -220,22 +219,12 @@ class Worker(WorkerShell):
     def _install_signals(self, handle: bool | None) -> Callable[[], None]:
         if handle is None:
             handle = threading.current_thread() is threading.main_thread()
-        if not handle:
-            return lambda: None
-        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-
-        def on_signal(signum: int, frame: FrameType | None) -> None:
-            self._on_stop_signal(signum)
-
-        for s in previous:
-            signal.signal(s, on_signal)
-
-        def restore() -> None:
-            for s, h in previous.items():
-                signal.signal(s, h)
-
-        return restore
+        return catch_stop_signals(self._on_stop_signal) if handle else _nothing
 
 
 async def _awaited(value: Any) -> Any:
     return await value
+
+
+def _nothing() -> None:
+    pass

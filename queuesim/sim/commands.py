@@ -157,7 +157,7 @@ def _run_queue(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         return _fail(str(exc))
-    rho = config.arrival_rate / (config.servers * config.service_rate)
+    rho = config.load
     stable = config.capacity is not None or rho < 1
     if not stable:
         print(f"queuesim simulate: warning: unstable system: ρ = λ/(c·μ) = {config.arrival_rate:g}/"

@@ -70,7 +70,7 @@ class DemoReport:
                   "|---:|---:|---:|---:|---:|---:|---:|"]
         for r in self.queue:
             c = r.config
-            rho = c.arrival_rate / (c.service_rate * c.servers)
+            rho = c.load
             th = r.theory
             ci = "" if r.mean_wait.half_width is None else f" ± {r.mean_wait.half_width:.3f}"
             lines.append(f"| {c.workers} | {rho:.2f} | {r.mean_wait.mean:.3f}{ci} | "
@@ -164,7 +164,7 @@ def _write(report: DemoReport, out_dir: Path) -> list[Path]:
     for k, c in enumerate(sorted({r.config.workers for r in report.queue})):
         runs = [r for r in report.queue if r.config.workers == c]
         plot_sim_vs_theory(
-            ax, [r.config.arrival_rate / c for r in runs], [r.mean_wait.mean for r in runs],
+            ax, [r.config.load for r in runs], [r.mean_wait.mean for r in runs],
             [r.mean_wait.half_width for r in runs],
             [None if r.theory is None else float(r.theory.mean_wait) for r in runs],
             label=f"{c} worker(s): simulation", theory_label=f"{c} worker(s): theory",

@@ -74,6 +74,11 @@ class QueueConfig:
         """Jobs that can be served at once (workers × concurrency)."""
         return self.workers * self.concurrency
 
+    @property
+    def load(self) -> float:
+        """The offered load per server, ρ = λ / (c·μ) (below 1 for a steady state without a capacity)."""
+        return self.arrival_rate / (self.servers * self.service_rate)
+
 
 @dataclass(frozen=True, slots=True)
 class QueueReplication:

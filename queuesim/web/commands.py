@@ -15,6 +15,7 @@ from typing import Any
 
 from queuesim.connection import connect, mask_url, redis_url
 from queuesim.errors import ConnectionFailed, InvalidURL, ProductNotFound
+from queuesim.exercises.store import DEFAULT_URL as STORE_URL
 from queuesim.seats import INITIAL_SEATS, SEATS_KEY, SWITCH_KEY, SeatService
 from queuesim.stock import MAX_STOCK, PRODUCTS, StockService, get_item_by_id
 from queuesim.supply import MAX_COUNT, Strategy
@@ -56,7 +57,7 @@ def _hint_if_embedded(service: str, url: str | None) -> None:
         print(
             f"hint: serve {service} is using the embedded store, which lives inside this server process only: "
             "workers, `queuesim reset` and other services in other processes cannot reach it; run "
-            "`queuesim store` and set REDIS_URL=redis://127.0.0.1:6390/0 everywhere, or point REDIS_URL "
+            f"`queuesim store` and set REDIS_URL={STORE_URL} everywhere, or point REDIS_URL "
             "at a Redis server.",
             file=sys.stderr,
         )

@@ -45,7 +45,7 @@ def test_one_sigterm_stops_every_worker_of_the_loop_and_the_handlers_come_back()
             before = signal.getsignal(signal.SIGTERM)
             first, second = worker("a"), worker("b")
             runs = asyncio.gather(first.run(), second.run())
-            from queuesim.queue.loop_signals import _BY_LOOP
+            from queuesim.queue.signals import _BY_LOOP
             loop = asyncio.get_running_loop()
             await until(lambda: loop in _BY_LOOP and len(_BY_LOOP[loop].workers) == 2)  # both runs started
             os.kill(os.getpid(), signal.SIGTERM)
