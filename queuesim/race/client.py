@@ -157,10 +157,11 @@ def sleep(seconds: float) -> None:
     """
     check_non_negative(seconds, "seconds")
     current = greenlet.getcurrent()
-    if isinstance(current, ClientGreenlet) and current.bridge.open:
-        current.bridge.pause(seconds)
-    else:
-        time.sleep(seconds)
+    if isinstance(current, ClientGreenlet):
+        if current.bridge.open:  # a stopped run's clients are unwinding: no time passes
+            current.bridge.pause(seconds)
+        return
+    time.sleep(seconds)
 
 
 # --------------------------------------------------------------------------- the suspending client classes

@@ -121,9 +121,9 @@ def find_race(
     stores = Stores(load.backend)
     cached: list[int] = []
 
-    def steps() -> int:  # PCT's k, computed once
+    def steps(for_seed: int) -> int:  # PCT's k, computed once (for the first schedule that needs it)
         if not cached:
-            cached.append(sequential_steps(load, stores))
+            cached.append(sequential_steps(load, stores, seed=for_seed))
         return cached[0]
 
     for index in range(schedules):

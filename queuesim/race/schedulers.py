@@ -26,7 +26,7 @@ so a seed is a schedule: the same seed gives the same run, bit for bit.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from queuesim.race.load import Load
 from queuesim.sim.distributions import distribution
@@ -257,11 +257,14 @@ class OrderedScheduler(Scheduler):
         return "blocks " + " ".join(f"{c}×{n}" for c, n in self.blocks) + ", then each client to its end"
 
 
-def make_scheduler(mode: str, load: Load, streams: RandomStreams, *, steps: int | None = None) -> Scheduler:
+def make_scheduler(
+    mode: str, load: Load, streams: RandomStreams, *, steps: int | Callable[[], int] | None = None
+) -> Scheduler:
     """The scheduler of one schedule: ``random``, ``pct`` or ``mixed`` (drawn from the seed's ``scheduler`` stream).
 
     PCT draws its depth (2 or 3) from the same stream; ``steps`` is k for PCT (the
-    length of a run with no preemption, :func:`queuesim.race.simulation.sequential_steps`).
+    length of a run with no preemption, :func:`queuesim.race.simulation.sequential_steps`),
+    or a function giving it (called only if PCT is chosen).
 
     Raises:
         ValueError: an unknown mode, or PCT without ``steps``.
@@ -277,4 +280,5 @@ def make_scheduler(mode: str, load: Load, streams: RandomStreams, *, steps: int 
     if steps is None:
         raise ValueError("a PCT schedule needs steps (k)")
     depth = 2 + choice.randrange(2)
-    return PCTScheduler(load, streams, depth, max(1, steps))
+    k = steps() if callable(steps) else steps
+    return PCTScheduler(load, streams, depth, max(1, k))

@@ -13,6 +13,7 @@ one run, bit for bit.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -175,6 +176,10 @@ def _unknown_command(error: BaseException) -> bool:
     return "unknown command" in text or "unknown subcommand" in text
 
 
+def _command_of(entry: TraceEntry | None) -> str | None:
+    return None if entry is None else entry.command
+
+
 def _describe_callable(fn: Any) -> str:
     return getattr(fn, "__qualname__", None) or repr(fn)
 
@@ -191,10 +196,13 @@ def _call(fn: Callable[..., Any], client: Any, *args: Any) -> Any:
 class _Simulation:
     """The machinery of one run (use :func:`run_with`)."""
 
-    def __init__(self, load: Load, scheduler: Scheduler, seed: int | None, stores: Stores, record_state: bool) -> None:
+    def __init__(
+        self, load: Load, scheduler: Scheduler, seed: int | None, stores: Stores, record_state: bool, label: str | None
+    ) -> None:
         self.load = load
         self.scheduler = scheduler
         self.seed = seed
+        self.label = label
         self.record_state = record_state
         self.env = simpy.Environment()
         self.store: RunStore = stores.open(SimClock(self.env).time, load.decode_responses)
@@ -204,7 +212,7 @@ class _Simulation:
         self.returned = [False] * load.clients
         self.arrived: list[float | None] = [None] * load.clients
         self.ended: list[float | None] = [None] * load.clients
-        self.last: list[str | None] = [None] * load.clients
+        self.last: list[TraceEntry | None] = [None] * load.clients
         self.bridges: list[Bridge] = []
         self.requests = 0
         self.abort: BaseException | None = None
@@ -240,15 +248,18 @@ class _Simulation:
             scheduler=self.scheduler.describe(),
             results=list(self.results),
             trace=self.trace,
-            clients=[
-                ClientRecord(i, self.arrived[i] or 0.0, self.ended[i], self.returned[i], self.results[i], self.last[i])
-                for i in range(load.clients)
-            ],
+            clients=[self._record(i) for i in range(load.clients)],
             violation=self.violation,
             initial_state=self.initial_state,
         )
 
+    def _record(self, i: int) -> ClientRecord:
+        return ClientRecord(i, self.arrived[i] or 0.0, self.ended[i], self.returned[i], self.results[i],
+                            _command_of(self.last[i]))
+
     def _where(self) -> str:
+        if self.label is not None:
+            return self.label
         return "an explicit schedule" if self.seed is None else f"schedule seed {self.seed}"
 
     def _fail(self, error: BaseException) -> None:
@@ -272,11 +283,11 @@ class _Simulation:
         try:
             value = _call(invariant, self.store.plain, list(self.results))
             return judge(value)
-        except AssertionError as exc:
-            return str(exc) or "AssertionError"
+        except AssertionError as exc:  # its first line: pytest's rewritten asserts add their explanation below
+            return str(exc).split("\n", 1)[0] or "the invariant's assert failed"
         except Exception as exc:
             raised = "; ".join(
-                f"client {i} raised {format_reply(False, r, 80)}"
+                self._record(i).describe()
                 for i, r in enumerate(self.results)
                 if not self.returned[i] and r is not RUNNING
             )
@@ -343,7 +354,7 @@ class _Simulation:
             if self.record_state:
                 entry.state = self.store.snapshot()
             self.trace.append(entry)
-            self.last[client] = entry.command
+            self.last[client] = entry
             if gate is not None:
                 gate.executed(client)
             if self.load.check_every_command:
@@ -397,23 +408,29 @@ def run_with(
     seed: int | None = None,
     stores: Stores | None = None,
     record_state: bool = False,
+    label: str | None = None,
 ) -> Run:
     """Run ``load`` once under ``scheduler`` (``seed`` only names the run in messages).
 
     Args:
         record_state: keep a snapshot of the store after every command in the trace.
         stores: where the runs of a series keep their data (reused between them).
+        label: how error messages name this run (default: by its seed).
 
     Raises:
         RaceError: the setup or the invariant raised, a client sent a command the
             store lacks or a blocking one, or the run went past its command budget.
     """
-    return _Simulation(load, scheduler, seed, stores or Stores(load.backend), record_state).run()
+    return _Simulation(load, scheduler, seed, stores or Stores(load.backend), record_state, label).run()
 
 
-def sequential_steps(load: Load, stores: Stores | None = None) -> int:
-    """How many round trips the clients make run one after the other (PCT's k)."""
-    return max(1, len(run_with(load, OrderedScheduler(load), stores=stores).trace))
+def sequential_steps(load: Load, stores: Stores | None = None, *, seed: int | None = None) -> int:
+    """How many round trips the clients make run one after the other (PCT's k; ``seed``: the schedule that needs it)."""
+    label = "the clients one after the other" if seed is None else (
+        f"schedule seed {seed} (measuring PCT's k: the clients one after the other)"
+    )
+    probe = dataclasses.replace(load, invariant=None, check_every_command=False)  # only its length counts
+    return max(1, len(run_with(probe, OrderedScheduler(probe), stores=stores, label=label).trace))
 
 
 def run(
@@ -423,7 +440,7 @@ def run(
     scheduler: str = "random",
     record_state: bool = False,
     stores: Stores | None = None,
-    steps: Callable[[], int] | None = None,
+    steps: Callable[[int], int] | None = None,
 ) -> Run:
     """Run ``load`` once under the schedule of ``seed``: the same seed (and scheduler) gives the same run.
 
@@ -436,17 +453,17 @@ def run(
             :mod:`queuesim.race.schedulers`).
         record_state: keep a snapshot of the store after every command in the trace.
         stores: where a series of runs keeps its data (one store reused).
-        steps: PCT's k (default: :func:`sequential_steps` of the load).
+        steps: PCT's k for a seed (default: :func:`sequential_steps` of the load).
 
     Raises:
         RaceError: see :func:`run_with`.
         ValueError: an unknown scheduler, or a seed that is not an int from 0 to 2**32 − 1.
     """
     check_seed(seed)
-    stores = stores or Stores(load.backend)
-    streams = RandomStreams(seed)
-    k = None
-    if scheduler != "random":
-        k = steps() if steps is not None else sequential_steps(load, stores)
-    chosen = make_scheduler(scheduler, load, streams, steps=k)
-    return run_with(load, chosen, seed=seed, stores=stores, record_state=record_state)
+    chosen_stores = stores or Stores(load.backend)
+
+    def k() -> int:  # only if PCT is chosen
+        return steps(seed) if steps is not None else sequential_steps(load, chosen_stores, seed=seed)
+
+    chosen = make_scheduler(scheduler, load, RandomStreams(seed), steps=k)
+    return run_with(load, chosen, seed=seed, stores=chosen_stores, record_state=record_state)

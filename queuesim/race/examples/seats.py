@@ -2,7 +2,7 @@
 
 ``available_seats`` holds the seats left (3 here), ``reservation_enabled`` is ``"1"``
 while reservations are on, and the list ``queue:reserve_seat`` holds the queued
-reservation jobs (6 here, more than the seats). A worker takes jobs one by one;
+reservation jobs (4 here, one more than the seats). A worker takes jobs one by one;
 each job reads the seats left, fails if there is none, else writes one less, and
 switches reservations off when it took the last seat: the original's job handler.
 
@@ -37,7 +37,7 @@ JOBS = "queue:reserve_seat"
 #: Seats on sale.
 INITIAL_SEATS = 3
 #: Reservation jobs waiting when the workers start.
-JOBS_QUEUED = 6
+JOBS_QUEUED = 4
 
 
 def setup(r: redis.Redis) -> None:
