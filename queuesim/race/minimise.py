@@ -131,6 +131,8 @@ class Counterexample:
         lines = [head, format_trace(self.run.trace, list(range(self.clients)), self.run.initial_state)]
         lines += [record.describe() for record in self.run.clients]
         lines.append(f"violation: {self.message}")
+        if self.minimised and not self.blocks:
+            lines.append("no preemption needed: it fails with the clients one after the other (a bug, not a race)")
         return "\n".join(lines)
 
     def __str__(self) -> str:

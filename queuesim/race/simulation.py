@@ -325,7 +325,7 @@ class _Simulation:
         self.bridges.append(bridge)
         r = self.store.race_client(bridge)
         g = ClientGreenlet(self._body, bridge)
-        self.arrived[client] = env.now
+        self.arrived[client] = float(env.now)
         if gate is not None:
             gate.start(client)
         message = g.switch(r, client)
@@ -343,14 +343,14 @@ class _Simulation:
                     yield env.timeout(message.seconds)
                 message = g.switch((True, None))
                 continue
-            sent = env.now
+            sent = float(env.now)
             delay = scheduler.one_way()
             if delay > 0:
                 yield env.timeout(delay)
             if gate is not None:
                 yield gate.request(client)
             ok, reply = self._execute(client, message)
-            entry = TraceEntry(client, message.kind, message.commands, sent, env.now, None, ok, reply)
+            entry = TraceEntry(client, message.kind, message.commands, sent, float(env.now), None, ok, reply)
             if self.record_state:
                 entry.state = self.store.snapshot()
             self.trace.append(entry)
@@ -365,12 +365,12 @@ class _Simulation:
             delay = scheduler.one_way()
             if delay > 0:
                 yield env.timeout(delay)
-            entry.received = env.now
+            entry.received = float(env.now)
             message = g.switch((ok, reply))
         assert isinstance(message, _Ended)
         self.results[client] = message.value
         self.returned[client] = message.returned
-        self.ended[client] = env.now
+        self.ended[client] = float(env.now)
         if gate is not None:
             gate.finish(client)
 
