@@ -74,7 +74,8 @@ class Finding:
         """A report: the verdict, the seed that replays it and the counterexample."""
         plural = "s" if self.schedules != 1 else ""
         if not self.violation:
-            return f"no violation in {self.schedules} schedule{plural} of {self.load.clients} clients"
+            clients = f"{self.load.clients} client{'s' if self.load.clients != 1 else ''}"
+            return f"no violation in {self.schedules} schedule{plural} of {clients}"
         lines = [
             f"VIOLATION in schedule {self.schedules} (seed {self.seed}, {self.run.scheduler if self.run else ''}): "
             f"{self.message}"

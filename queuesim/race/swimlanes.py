@@ -20,11 +20,46 @@ from queuesim.race.trace import format_state
 __all__ = ["plot_swimlanes"]
 
 _COLORS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C")
-_LABEL = 30  # characters of a box's label
+_LABEL = 30  # characters of a box's label, at most
+_STATE = 24  # characters of a store label, at most
 
 
-def _short(text: str, limit: int = _LABEL) -> str:
+def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _char_width(ax: Any, span: float) -> float:
+    """The width of one character of an 8-point label, in data units along x."""
+    width_inches = float(ax.get_position().width * ax.figure.get_figwidth())
+    return span / (width_inches * 72 / (8 * 0.6))
+
+
+def _fit(labels: list[tuple[float, str]], levels: int, char: float, limit: int) -> list[tuple[int, str]]:
+    """A level for each label (the first where it does not overlap the one before it there), and its text cut
+    to the room its neighbours on that level leave; ``""`` where fewer than 4 characters fit."""
+    wanted = [min(len(text), limit) * char for _, text in labels]
+    right_edge = [float("-inf")] * levels
+    placed: list[int] = []
+    for (x, _), width in zip(labels, wanted, strict=True):
+        free = [level for level in range(levels) if right_edge[level] <= x - width / 2]
+        level = free[0] if free else min(range(levels), key=right_edge.__getitem__)
+        right_edge[level] = x + width / 2
+        placed.append(level)
+    out = []
+    for k, ((x, text), level) in enumerate(zip(labels, placed, strict=True)):
+        same = [labels[j][0] for j in range(len(labels)) if j != k and placed[j] == level]
+        room = min((abs(x - other) for other in same), default=float("inf"))
+        chars = limit if room == float("inf") else min(limit, int(room / char) - 1)
+        out.append((level, _short(text, chars) if chars >= 4 else ""))
+    return out
+
+
+def _changes(before: dict[str, str] | None, after: dict[str, str] | None) -> str:
+    """What changed in the store: ``key=value`` of the keys written, ``key deleted`` of the others."""
+    before, after = before or {}, after or {}
+    parts = [f"{key}={value}" for key, value in after.items() if before.get(key) != value]
+    parts += [f"{key} deleted" for key in before if key not in after]
+    return " ".join(parts)
 
 
 def plot_swimlanes(run: Run, ax: Any = None, *, title: str | None = None, show_state: bool = True) -> Any:
@@ -47,7 +82,11 @@ def plot_swimlanes(run: Run, ax: Any = None, *, title: str | None = None, show_s
     store_lane = 0.0
     end = max([e.received or e.at for e in run.trace] + [r.ended or 0.0 for r in run.clients] + [0.0]) * 1000
     end = end or 1.0
-    state_marks: list[float] = []
+    ax.set_xlim(-end * 0.06, end * 1.08)
+    char = _char_width(ax, end * 1.14)
+    labels_of: dict[int, list[tuple[float, str, bool]]] = {client: [] for client in clients}
+    states: list[tuple[float, str]] = []
+    previous = run.initial_state
     for entry in run.trace:
         y = lane_of[entry.client]
         color = _COLORS[entry.client % len(_COLORS)]
@@ -57,14 +96,23 @@ def plot_swimlanes(run: Run, ax: Any = None, *, title: str | None = None, show_s
         ax.add_patch(Rectangle((left, y - 0.18), max(right - left, end * 0.002), 0.36, facecolor=color, alpha=0.25,
                                edgecolor=color, linewidth=1.0))
         ax.plot([at, at], [y - 0.18, y + 0.18], color=color, linewidth=3.0, solid_capstyle="butt")
-        text = _short(f"{entry.command} → {entry.reply_text}")
-        ax.text(at, y + 0.22, text, fontsize=8, ha="center", va="bottom", color="black" if entry.ok else "#B00020")
+        labels_of[entry.client].append((at, f"{entry.command} → {entry.reply_text}", entry.ok))
         if with_state:
             ax.plot([at, at], [store_lane + 0.25, y - 0.18], color=color, linewidth=0.8, linestyle=":")
-            level = sum(1 for x in state_marks if abs(x - at) < end * 0.08)  # stack labels that would overlap
-            state_marks.append(at)
-            ax.text(at, store_lane + 0.1 - 0.22 * (level % 3), _short(format_state(entry.state), 24), fontsize=7.5,
-                    ha="center", va="bottom", color="#333333")
+            whole = format_state(entry.state)
+            states.append((at, whole if len(whole) <= _STATE else _changes(previous, entry.state)))
+            previous = entry.state
+    for client, marks in labels_of.items():  # above the boxes, then below, alternately
+        y = lane_of[client]
+        fitted_labels = _fit([(at, text) for at, text, _ in marks], 2, char, _LABEL)
+        for (at, _, ok), (level, fitted) in zip(marks, fitted_labels, strict=True):
+            if fitted:
+                ax.text(at, y + 0.22 if level == 0 else y - 0.24, fitted, fontsize=8, ha="center",
+                        va="bottom" if level == 0 else "top", color="black" if ok else "#B00020")
+    for (at, _), (level, fitted) in zip(states, _fit(states, 3, char, _STATE), strict=True):
+        if fitted:
+            ax.text(at, store_lane + 0.1 - 0.22 * level, fitted, fontsize=7.5, ha="center", va="bottom",
+                    color="#333333")
     for record in run.clients:
         y = lane_of[record.client]
         ax.plot([record.arrived * 1000], [y], marker=">", color="#555555", markersize=5)
@@ -78,7 +126,6 @@ def plot_swimlanes(run: Run, ax: Any = None, *, title: str | None = None, show_s
         ax.axhline(store_lane + 0.5, color="#BBBBBB", linewidth=0.8)
     ax.set_yticks(ticks, labels)
     ax.set_ylim(-0.7, lanes - 0.3)
-    ax.set_xlim(-end * 0.06, end * 1.08)
     ax.set_xlabel("virtual time (ms)")
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
