@@ -23,7 +23,7 @@ from typing import Any
 from queuesim.race.load import Load
 from queuesim.race.minimise import Counterexample, blocks_of, minimise
 from queuesim.race.schedulers import SCHEDULERS, check_seed, schedule_seed
-from queuesim.race.simulation import Run, run, sequential_steps
+from queuesim.race.simulation import ClientRecord, Run, run, sequential_steps
 from queuesim.race.stores import Stores
 
 __all__ = ["Finding", "find_race"]
@@ -47,6 +47,18 @@ class Finding:
     run: Run | None = None
     #: the minimised counterexample, or ``None``
     counterexample: Counterexample | None = None
+    #: in how many schedules some client raised (its exception was its result)
+    raised_in: int = 0
+    #: the first client that raised, and the seed of its schedule
+    first_raised: tuple[int, ClientRecord] | None = None
+
+    def raised_note(self) -> str | None:
+        """One line about the clients that raised, or ``None`` if none did."""
+        if self.first_raised is None:
+            return None
+        seed, record = self.first_raised
+        return (f"clients raised in {self.raised_in} of {self.schedules} schedules (their exceptions were their "
+                f"results); the first: {record.describe()} (schedule seed {seed})")
 
     @property
     def message(self) -> str | None:
@@ -64,6 +76,12 @@ class Finding:
             "message": self.message,
             "schedule": None if self.run is None else self.run.scheduler,
             "counterexample": None if self.counterexample is None else self.counterexample.to_dict(),
+            "raised": None if self.first_raised is None else {
+                "schedules": self.raised_in,
+                "seed": self.first_raised[0],
+                "client": self.first_raised[1].client,
+                "error": self.first_raised[1].describe(),
+            },
         }
 
     def to_json(self) -> str:
@@ -127,11 +145,17 @@ def find_race(
             cached.append(sequential_steps(load, stores, seed=for_seed))
         return cached[0]
 
+    raised_in = 0
+    first_raised: tuple[int, ClientRecord] | None = None
     for index in range(schedules):
         this_seed = schedule_seed(seed, index)
         result = run(load, seed=this_seed, scheduler=scheduler, stores=stores, steps=steps)
         if progress is not None:
             progress(index + 1)
+        if result.errors:
+            raised_in += 1
+            if first_raised is None:
+                first_raised = (this_seed, result.clients[min(result.errors)])
         if result.violated:
             def rerun(s: int = this_seed) -> Run:
                 return run(load, seed=s, scheduler=scheduler, stores=stores, steps=steps, record_state=True)
@@ -142,5 +166,5 @@ def find_race(
                 recorded = rerun()
                 order = blocks_of([e.client for e in recorded.trace])
                 counterexample = Counterexample(load, order, recorded, list(range(load.clients)), minimised=False)
-            return Finding(load, True, index + 1, this_seed, scheduler, result, counterexample)
-    return Finding(load, False, schedules, None, scheduler)
+            return Finding(load, True, index + 1, this_seed, scheduler, result, counterexample, raised_in, first_raised)
+    return Finding(load, False, schedules, None, scheduler, raised_in=raised_in, first_raised=first_raised)

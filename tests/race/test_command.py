@@ -102,7 +102,7 @@ def test_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert json.loads(out) == {
         "violation": False, "schedules": 5, "seed": None, "scheduler": "mixed", "clients": 10, "message": None,
-        "schedule": None, "counterexample": None,
+        "schedule": None, "counterexample": None, "raised": None,
     }
 
 
@@ -220,3 +220,15 @@ def test_from_a_shell_no_traceback(user_file: str) -> None:
     found = shell(f"{user_file}:reserve", *CHECKS, "--clients", "2", "--json")
     assert found.returncode == 1
     assert json.loads(found.stdout)["violation"] is True
+
+
+def test_clients_that_raise_are_never_silent(user_file: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # the invariant ignores results, so it holds; the exceptions are still reported, with client, command and seed
+    code, out, err = _run([f"{user_file}:raises", "--setup", "setup", "--invariant", "check", "--clients", "2",
+                           "--schedules", "3", "--json"], capsys)
+    assert code == 0
+    raised = json.loads(out)["raised"]
+    assert raised == {"schedules": 3, "seed": 1, "client": 0,
+                      "error": "client 0 raised RuntimeError: boom before any command"}
+    assert err == ("queuesim race-check: note: clients raised in 3 of 3 schedules (their exceptions were their "
+                   "results); the first: client 0 raised RuntimeError: boom before any command (schedule seed 1)\n")
