@@ -30,45 +30,6 @@ _DEFAULTS = {"clients": 10, "schedules": 100, "seed": 1, "rtt_ms": 1.0, "schedul
              "max_commands": 10_000}
 
 
-def _count(minimum: int) -> Any:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} is below {minimum}")
-        return value
-
-    return parse
-
-
-def _seed(text: str) -> int:
-    from queuesim.race.schedulers import SEED_LIMIT
-
-    value: int = _count(0)(text)
-    if value >= SEED_LIMIT:
-        raise argparse.ArgumentTypeError(f"{value} is not below 2**32")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} is not a finite number ≥ 0")
-    return value
-
-
-def _positive(text: str) -> float:
-    value = _non_negative(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("0 is not above 0")
-    return value
-
-
 def _plot_path(text: str) -> str:
     from queuesim.sim.commands import plot_path
 
@@ -90,21 +51,21 @@ def register(sub: Any) -> None:
                    help="SETUP(r), run once before the clients (a bare name: beside TARGET)")
     p.add_argument("--invariant", required=True, metavar="CHECK",
                    help="CHECK(r, results) after the clients: True when it holds, False or a message when not")
-    p.add_argument("--clients", type=_count(1), default=_DEFAULTS["clients"], metavar="K",
+    p.add_argument("--clients", type=int, default=_DEFAULTS["clients"], metavar="K",
                    help="simulated clients (default 10)")
-    p.add_argument("--schedules", type=_count(1), default=_DEFAULTS["schedules"], metavar="N",
+    p.add_argument("--schedules", type=int, default=_DEFAULTS["schedules"], metavar="N",
                    help="schedules to try at most (default 100)")
-    p.add_argument("--seed", type=_seed, default=_DEFAULTS["seed"], metavar="S",
+    p.add_argument("--seed", type=int, default=_DEFAULTS["seed"], metavar="S",
                    help="the first schedule's seed; a reported seed with --schedules 1 replays it (default 1)")
-    p.add_argument("--rtt-ms", type=_non_negative, default=_DEFAULTS["rtt_ms"], metavar="T",
+    p.add_argument("--rtt-ms", type=float, default=_DEFAULTS["rtt_ms"], metavar="T",
                    help="mean client-Redis round trip in ms (default 1)")
-    p.add_argument("--arrival-rate", type=_positive, metavar="L",
+    p.add_argument("--arrival-rate", type=float, metavar="L",
                    help="clients arrive as a Poisson stream of L per second (default: all at once)")
     p.add_argument("--scheduler", choices=["mixed", "random", "pct"], default=_DEFAULTS["scheduler"],
                    help="random delays, PCT priorities, or each schedule either (mixed, the default)")
     p.add_argument("--check-every-command", action="store_true",
                    help="also check the invariant after every command (unfinished clients' results: RUNNING)")
-    p.add_argument("--max-commands", type=_count(1), default=_DEFAULTS["max_commands"], metavar="N",
+    p.add_argument("--max-commands", type=int, default=_DEFAULTS["max_commands"], metavar="N",
                    help="command budget of one schedule; past it the target is taken to loop (default 10000)")
     p.add_argument("--backend", choices=["fast", "fakeredis"], default=_DEFAULTS["backend"],
                    help="the simulated store: fast (default) or fakeredis (more commands, slower)")
@@ -135,6 +96,7 @@ def _run(args: argparse.Namespace) -> int:
     from queuesim.race.errors import RaceError
     from queuesim.race.finder import find_race
     from queuesim.race.load import Load
+    from queuesim.race.schedulers import check_seed
     from queuesim.race.targets import load_function, split_spec
 
     try:
@@ -145,10 +107,15 @@ def _run(args: argparse.Namespace) -> int:
     except RaceError as exc:
         return _fail(str(exc))
     try:
+        check_seed(args.seed)
+        if args.schedules < 1:
+            raise ValueError(f"--schedules must be 1 or more, got {args.schedules}")
         load = Load(target, clients=args.clients, setup=setup, invariant=invariant, arrival_rate=args.arrival_rate,
                     rtt_ms=args.rtt_ms, check_every_command=args.check_every_command,
                     max_commands=args.max_commands, backend=args.backend)
-    except (TypeError, ValueError) as exc:
+    except ValueError as exc:  # an option out of range: the Load's own checks say which
+        args.usage_error(str(exc))
+    except TypeError as exc:  # a function that does not take the arguments it is given
         return _fail(str(exc))
     try:
         finding = find_race(load, schedules=args.schedules, seed=args.seed, scheduler=args.scheduler)
