@@ -22,6 +22,7 @@ from typing import Any
 import greenlet
 import simpy
 
+from queuesim.drivers import Batch
 from queuesim.race.client import COMMAND, SLEEP, Bridge, ClientGreenlet, Request
 from queuesim.race.errors import RaceError
 from queuesim.race.load import RUNNING, Load, Verdict, judge
@@ -29,7 +30,7 @@ from queuesim.race.schedulers import OrderedScheduler, Scheduler, check_seed, ma
 from queuesim.race.stores import RunStore, Stores
 from queuesim.race.trace import TraceEntry, format_command, format_reply, format_trace
 from queuesim.sim.clock import SimClock
-from queuesim.sim.driver import BLOCKING_COMMANDS
+from queuesim.sim.driver import _blocking_command
 from queuesim.sim.streams import RandomStreams
 
 __all__ = ["ClientRecord", "Run", "run", "run_with", "sequential_steps"]
@@ -159,16 +160,8 @@ class _Gate:
 
 
 def _blocking(commands: tuple[tuple[Any, ...], ...]) -> str | None:
-    for command in commands:
-        if not command:
-            continue
-        name = command[0]
-        word = (name.decode() if isinstance(name, bytes) else str(name)).upper()
-        if word in BLOCKING_COMMANDS or (
-            word in ("XREAD", "XREADGROUP") and any(str(a).upper() == "BLOCK" for a in command[1:])
-        ):
-            return word
-    return None
+    """The name of a blocking command among ``commands`` (the simulation driver's rule), if any."""
+    return _blocking_command(Batch.of(commands))
 
 
 def _unknown_command(error: BaseException) -> bool:

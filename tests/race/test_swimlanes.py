@@ -44,3 +44,15 @@ def test_importing_queuesim_and_the_race_package_does_not_import_matplotlib() ->
     code = "import sys, queuesim, queuesim.race; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_race_package_exports_a_sorted_complete_all() -> None:
+    import types
+
+    import queuesim.race
+
+    public = {name for name, value in vars(queuesim.race).items()
+              if not name.startswith("_") and not isinstance(value, types.ModuleType)}
+    order = sorted(queuesim.race.__all__, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n))
+    assert queuesim.race.__all__ == order
+    assert set(queuesim.race.__all__) == public
