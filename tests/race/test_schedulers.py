@@ -7,6 +7,7 @@ import pytest
 from queuesim.race import Load, PCTScheduler, RandomScheduler, run_with
 from queuesim.race.examples import stock
 from queuesim.race.schedulers import SEED_LIMIT, make_scheduler, schedule_seed
+from queuesim.race.stores import Stores
 from queuesim.sim.streams import RandomStreams
 
 
@@ -60,7 +61,9 @@ def test_pct_depth_one_is_sequential_in_priority_order() -> None:
 def test_pct_finds_the_lost_update_with_a_bounded_probability() -> None:
     # Burckhardt et al.: depth 2 among n=4 clients, k=8 steps: at least 1/(n·k) = 1/32 per run
     load = _load(4)
-    found = sum(run_with(load, PCTScheduler(load, RandomStreams(s), depth=2, steps=8)).violated for s in range(200))
+    stores = Stores("fast")  # one store for the 200 runs
+    found = sum(run_with(load, PCTScheduler(load, RandomStreams(s), depth=2, steps=8), stores=stores).violated
+                for s in range(200))
     assert found / 200 >= 1 / 32
 
 
