@@ -25,6 +25,7 @@ request that contains it is being executed (the ``UNWATCH`` inside a pipeline's
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -39,10 +40,12 @@ from queuesim.sim.fast_store import FastClient, FastPipeline, FastStore
 from queuesim.sim.store import _DirectFakeRedis
 
 __all__ = [
+    "ABANDONED",
     "COMMAND",
     "PIPELINE",
     "SLEEP",
     "TRANSACTION",
+    "UNWIND_LIMIT",
     "Bridge",
     "ClientGreenlet",
     "FakeRaceClient",
@@ -100,15 +103,20 @@ class Bridge:
     """One simulated client's link to its SimPy process.
 
     While :attr:`open`, a round trip made from the client's own greenlet suspends
-    it; any other call runs directly.
+    it; any other call runs directly. Once the run has stopped (:attr:`open` false),
+    the client's greenlet is unwound: its ``finally`` blocks and context managers
+    still reach the store directly, up to :data:`UNWIND_LIMIT` calls; past that the
+    client is taken to be swallowing the ``GreenletExit`` that unwinds it (a bare
+    ``except:`` in a retry loop) and is abandoned, suspended for good.
     """
 
-    __slots__ = ("client", "greenlet", "open")
+    __slots__ = ("client", "greenlet", "open", "unwinding_calls")
 
     def __init__(self, client: int) -> None:
         self.client = client
         self.greenlet: ClientGreenlet | None = None
         self.open = True
+        self.unwinding_calls = 0
 
     def __repr__(self) -> str:
         return f"<Bridge client={self.client} {'open' if self.open else 'closed'}>"
@@ -118,7 +126,10 @@ class Bridge:
     ) -> Any:
         """Run ``fn(*args, **kwargs)`` as one round trip of this client."""
         g = self.greenlet
-        if not self.open or g is None or greenlet.getcurrent() is not g:
+        if g is None or greenlet.getcurrent() is not g:
+            return fn(*args, **kwargs)
+        if not self.open:
+            self.unwound()
             return fn(*args, **kwargs)
         ok, value = g.parent.switch(Request(kind, commands, fn, args, kwargs))
         if ok:
@@ -129,8 +140,26 @@ class Bridge:
         """Let ``seconds`` of virtual time pass for this client (called from its greenlet)."""
         g = self.greenlet
         assert g is not None
+        if not self.open:  # a stopped run's client is unwinding: no time passes
+            self.unwound()
+            return
         g.parent.switch(Request(SLEEP, (), seconds=seconds))
 
+    def unwound(self) -> None:
+        """Count a call made while unwinding; past :data:`UNWIND_LIMIT`, suspend the greenlet for good."""
+        self.unwinding_calls += 1
+        if self.unwinding_calls > UNWIND_LIMIT:
+            g = self.greenlet
+            assert g is not None
+            while True:  # every resumption (a GreenletExit thrown again when it is collected) comes back here
+                with contextlib.suppress(greenlet.GreenletExit):
+                    g.parent.switch(ABANDONED)
+
+
+#: Calls a stopped client may make while it unwinds (its ``finally`` blocks) before it is abandoned.
+UNWIND_LIMIT = 100
+#: What :meth:`Bridge.unwound` hands the parent when it abandons a client.
+ABANDONED = object()
 
 #: A bridge that never suspends (for pipelines being garbage-collected, and closed clients).
 _DIRECT = Bridge(-1)
@@ -158,8 +187,7 @@ def sleep(seconds: float) -> None:
     check_non_negative(seconds, "seconds")
     current = greenlet.getcurrent()
     if isinstance(current, ClientGreenlet):
-        if current.bridge.open:  # a stopped run's clients are unwinding: no time passes
-            current.bridge.pause(seconds)
+        current.bridge.pause(seconds)
         return
     time.sleep(seconds)
 

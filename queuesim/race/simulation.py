@@ -264,7 +264,7 @@ class _Simulation:
         assert setup is not None
         try:
             _call(setup, self.store.plain)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise RaceError(
                 f"setup {_describe_callable(setup)} raised {format_reply(False, exc, 200)} ({self._where()})"
             ) from exc
@@ -278,7 +278,7 @@ class _Simulation:
             return judge(value)
         except AssertionError as exc:  # its first line: pytest's rewritten asserts add their explanation below
             return str(exc).split("\n", 1)[0] or "the invariant's assert failed"
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raised = "; ".join(
                 self._record(i).describe()
                 for i, r in enumerate(self.results)
@@ -291,12 +291,18 @@ class _Simulation:
             ) from exc
 
     def _stop_clients(self) -> None:
-        """End the greenlets of clients still running (a stopped run); their finally blocks run directly."""
+        """End the greenlets of clients still running (a stopped run); their finally blocks run directly.
+
+        A client that swallows the ``GreenletExit`` and goes on is abandoned by its
+        bridge (see :class:`~queuesim.race.client.Bridge`); what a client raises while
+        unwinding is dropped: the run has stopped for a reason of its own.
+        """
         for bridge in self.bridges:
             bridge.open = False
             g = bridge.greenlet
             if g is not None and not g.dead:
-                g.throw(greenlet.GreenletExit)
+                with contextlib.suppress(Exception):
+                    g.throw(greenlet.GreenletExit)
 
     # ----------------------------------------------------------------- one client
 
@@ -305,7 +311,7 @@ class _Simulation:
             return _Ended(_call(self.load.target, r, client), True)
         except RaceError as exc:  # not the target's doing: the run stops
             raise RaceError(f"client {client} ({self._where()}): {exc}") from exc
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() in a target is its exception, not the checker's exit
             return _Ended(exc, False)
 
     def _client(self, client: int, arrival: float) -> Generator[Any, Any, None]:

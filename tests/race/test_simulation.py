@@ -198,3 +198,36 @@ def test_unknown_scheduler_and_bad_seed() -> None:
         run(_naive(), scheduler="fifo")
     with pytest.raises(ValueError, match="seed must be an int from 0"):
         run(_naive(), seed=-1)
+
+
+@pytest.mark.timeout(30, method="thread")  # the signal method's exception would be swallowed too
+def test_a_stopped_client_that_swallows_greenlet_exit_is_abandoned_not_waited_for() -> None:
+    # a learner's retry loop with a bare except catches the GreenletExit that unwinds a stopped run
+    def stubborn(r: redis.Redis, i: int) -> None:
+        while True:
+            try:
+                r.incr("n")
+                sleep(0.001)
+            except:  # noqa: E722
+                continue
+
+    with pytest.raises(RaceError, match="more than 40 commands"):
+        run(Load(stubborn, clients=2, max_commands=40), seed=3)
+
+
+@pytest.mark.parametrize("where", ["target", "setup", "invariant"])
+def test_sys_exit_in_user_code_does_not_end_the_check(where: str) -> None:
+    def exits(*args: Any) -> Any:
+        raise SystemExit(3)
+
+    def target(r: redis.Redis, i: int) -> int:
+        return int(r.incr("n"))
+
+    if where == "target":
+        result = run(Load(exits, clients=2, invariant=lambda r, results: True))
+        assert [type(x) for x in result.results] == [SystemExit, SystemExit]
+        assert result.clients[0].describe() == "client 0 raised SystemExit: 3 before any command"
+        return
+    load = Load(target, clients=2, **{where: exits})  # type: ignore[arg-type]
+    with pytest.raises(RaceError, match=f"{'setup' if where == 'setup' else 'the invariant'} .* raised SystemExit: 3"):
+        run(load)
