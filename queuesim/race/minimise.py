@@ -31,7 +31,7 @@ from queuesim.race.load import Load
 from queuesim.race.schedulers import OrderedScheduler
 from queuesim.race.simulation import Run, run_with
 from queuesim.race.stores import Stores
-from queuesim.race.trace import entry_dict, format_reply, format_trace, preemptions
+from queuesim.race.trace import entry_dict, format_trace, preemptions
 
 __all__ = ["Block", "Counterexample", "blocks_of", "ddmin", "minimise"]
 
@@ -144,8 +144,8 @@ class Counterexample:
             "clients": [
                 {
                     "client": record.client,
-                    "result": format_reply(record.returned, record.result, 200),
-                    "raised": not record.returned,
+                    "result": record.result_text,
+                    "raised": record.raised,
                     "found_as": self.found_as[record.client],
                 }
                 for record in self.run.clients

@@ -52,6 +52,16 @@ class ClientRecord:
     #: the last round trip it made, as text (``None`` if it made none)
     last_command: str | None
 
+    @property
+    def raised(self) -> bool:
+        """Whether it raised (:attr:`result` is the exception); false while it has not ended."""
+        return not self.returned and self.result is not RUNNING
+
+    @property
+    def result_text(self) -> str:
+        """The result as text: ``True``, ``ValueError: ...``, or ``RUNNING`` for a client that had not ended."""
+        return repr(RUNNING) if self.result is RUNNING else format_reply(not self.raised, self.result, 200)
+
     def describe(self) -> str:
         """One line: ``client 1 returned True`` or ``client 1 raised ValueError: ... after GET k``."""
         if self.result is RUNNING:
@@ -90,7 +100,7 @@ class Run:
     @property
     def errors(self) -> dict[int, BaseException]:
         """The clients that raised, and what."""
-        return {c.client: c.result for c in self.clients if not c.returned and c.result is not RUNNING}
+        return {c.client: c.result for c in self.clients if c.raised}
 
     def format(self) -> str:
         """The interleaved trace, each client's result and the verdict, as text."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 
 import pytest
+import redis
 
 from queuesim.race import Load, find_race, run
 from queuesim.race.examples import stock
@@ -118,3 +119,17 @@ def test_progress_is_reported_per_schedule() -> None:
     seen: list[int] = []
     find_race(_stock(stock.reserve_lua), schedules=5, progress=seen.append)
     assert seen == [1, 2, 3, 4, 5]
+
+
+def test_a_client_that_had_not_ended_is_running_in_the_json_not_raised() -> None:
+    # checked after every command, the invariant fails while client 0 is still running
+    def take(r: redis.Redis, i: int) -> bool:
+        r.decr(stock.KEY)
+        return True
+
+    load = Load(take, clients=2, setup=stock.setup, invariant=stock.check, check_every_command=True)
+    finding = find_race(load, seed=1)
+    assert finding.counterexample is not None
+    [client] = finding.counterexample.to_dict()["clients"]
+    assert client == {"client": 0, "result": "RUNNING", "raised": False, "found_as": 0}
+    assert finding.counterexample.run.errors == {}
