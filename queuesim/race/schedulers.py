@@ -34,6 +34,7 @@ from queuesim.sim.network import Network
 from queuesim.sim.streams import RandomStreams
 
 __all__ = [
+    "FAIR_AFTER",
     "SCHEDULERS",
     "SEED_LIMIT",
     "OrderedScheduler",
@@ -49,6 +50,8 @@ __all__ = [
 SCHEDULERS = ("mixed", "random", "pct")
 #: Seeds are below this (32 bits), so a reported seed is short enough to type.
 SEED_LIMIT = 2**32
+#: PCT is fair after this many times k steps: a client spinning on another's write cannot starve it.
+FAIR_AFTER = 4
 _GOLDEN = 0x9E3779B9  # Weyl step: schedule seeds of one finder never repeat within 2^32 schedules
 
 
@@ -99,8 +102,9 @@ class Scheduler(ABC):
     def choose(self, pending: Collection[int], live: Collection[int], finished: Collection[int]) -> int | None:
         """Gated schedulers: the client whose waiting command the server takes now, or None to wait.
 
-        ``pending``: clients whose command waits at the server; ``live``: clients started
-        and not ended; ``finished``: clients that ended.
+        ``pending``: clients whose command waits at the server, in the order they
+        arrived; ``live``: clients enabled (started, not ended, not in think time);
+        ``finished``: clients that ended.
         """
         return next(iter(pending), None)
 
@@ -165,6 +169,8 @@ class PCTScheduler(Scheduler):
         self.change_points = points
         self.depth = depth
         self.steps_bound = steps
+        #: from this step on the server takes the commands in the order they arrive
+        self.fair_after = FAIR_AFTER * steps
         self._steps = 0
 
     def arrivals(self) -> list[float]:
@@ -176,7 +182,9 @@ class PCTScheduler(Scheduler):
         return self._half
 
     def choose(self, pending: Collection[int], live: Collection[int], finished: Collection[int]) -> int | None:
-        """The highest-priority running client, if its command is waiting."""
+        """The highest-priority enabled client if its command waits; past :attr:`fair_after`, the first waiting."""
+        if self._steps >= self.fair_after:
+            return next(iter(pending), None)
         if not live:
             return None
         top = max(live, key=self.priority.__getitem__)
@@ -227,7 +235,7 @@ class OrderedScheduler(Scheduler):
         return self._half
 
     def choose(self, pending: Collection[int], live: Collection[int], finished: Collection[int]) -> int | None:
-        """The current block's client; after the blocks, the last one run, else the lowest left."""
+        """The current block's client; after the blocks, the last one run, else the lowest enabled one."""
         while self._block < len(self.blocks):
             client = self.blocks[self._block][0]
             if client in finished:
@@ -235,12 +243,12 @@ class OrderedScheduler(Scheduler):
                 continue
             return client if client in pending else None
         last = self._last
-        if last is not None and last not in finished:
+        if last is not None and last in live:
             return last if last in pending else None
-        left = [c for c in range(self.clients) if c not in finished]
-        if not left:
+        if not live:
             return None
-        return left[0] if left[0] in pending else None
+        first = min(live)
+        return first if first in pending else None
 
     def executed(self, client: int) -> None:
         """Count the step against the current block."""

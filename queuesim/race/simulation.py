@@ -128,14 +128,19 @@ class _Abort(Exception):
 
 
 class _Gate:
-    """The server's door for gated schedulers: a command waits until the scheduler picks it."""
+    """The server's door for gated schedulers: a command waits until the scheduler picks it.
+
+    ``live`` holds the clients started, not ended and not in think time: a client in
+    :func:`~queuesim.race.sleep` is not enabled (it has no step to take before its
+    pause ends), so the scheduler does not wait for it.
+    """
 
     __slots__ = ("busy", "env", "finished", "live", "pending", "scheduler")
 
     def __init__(self, env: simpy.Environment, scheduler: Scheduler) -> None:
         self.env = env
         self.scheduler = scheduler
-        self.pending: dict[int, simpy.Event] = {}
+        self.pending: dict[int, simpy.Event] = {}  # in the order the commands reached the server
         self.live: set[int] = set()
         self.finished: set[int] = set()
         self.busy = False
@@ -153,6 +158,14 @@ class _Gate:
     def executed(self, client: int) -> None:
         self.busy = False
         self.scheduler.executed(client)
+        self._release()
+
+    def sleeping(self, client: int) -> None:
+        self.live.discard(client)
+        self._release()
+
+    def awake(self, client: int) -> None:
+        self.live.add(client)
         self._release()
 
     def finish(self, client: int) -> None:
@@ -349,7 +362,11 @@ class _Simulation:
                 ))
             if message.kind == SLEEP:
                 if message.seconds > 0:
+                    if gate is not None:
+                        gate.sleeping(client)
                     yield env.timeout(message.seconds)
+                    if gate is not None:
+                        gate.awake(client)
                 message = g.switch((True, None))
                 continue
             sent = float(env.now)

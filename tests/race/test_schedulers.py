@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from queuesim.race import Load, PCTScheduler, RandomScheduler, run_with
+import pytest
+import redis
+
+from queuesim.race import Load, OrderedScheduler, PCTScheduler, RandomScheduler, run_with, sleep
 from queuesim.race.examples import stock
 from queuesim.race.schedulers import SEED_LIMIT, make_scheduler, schedule_seed
+from queuesim.race.simulation import sequential_steps
 from queuesim.race.stores import Stores
 from queuesim.sim.streams import RandomStreams
 
@@ -79,3 +83,52 @@ def test_mixed_draws_the_kind_from_the_seed() -> None:
     assert kinds == {"RandomScheduler", "PCTScheduler"}
     with pytest.raises(ValueError, match="needs steps"):
         make_scheduler("pct", _load(), RandomStreams(1))
+
+
+def _poll_for_the_producer(r: redis.Redis, i: int) -> Any:
+    """Client 0 waits for client 1's write, polling with think time as the BLPOP refusal advises."""
+    if i == 1:
+        r.set("ready", 1)
+        return "wrote"
+    polls = 0
+    while r.get("ready") is None:
+        polls += 1
+        sleep(0.001)
+    return polls
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pct_lets_a_sleeping_client_wait_its_turn(seed: int) -> None:
+    # a sleeping client is not enabled (PCT runs the highest-priority *enabled* client): before, a poller of
+    # higher priority kept the server waiting for it and starved the writer until the command budget ran out
+    load = Load(_poll_for_the_producer, clients=2, max_commands=200)
+    result = run_with(load, PCTScheduler(load, RandomStreams(seed), depth=1, steps=3))
+    assert result.results[1] == "wrote"
+    assert isinstance(result.results[0], int)
+
+
+def test_one_after_the_other_moves_on_while_a_client_sleeps() -> None:
+    # client 0 first, to its end: it cannot end before client 1 writes, so its think time lets client 1 run
+    load = Load(_poll_for_the_producer, clients=2, max_commands=200)
+    result = run_with(load, OrderedScheduler(load))
+    assert result.results == [1, "wrote"]
+    assert sequential_steps(load) == 3  # GET, SET (while client 0 sleeps), GET
+
+
+def _spin_for_the_producer(r: redis.Redis, i: int) -> Any:
+    """As above, but spinning on the key without think time."""
+    if i == 1:
+        r.set("ready", 1)
+        return "wrote"
+    while r.get("ready") is None:
+        pass
+    return "saw it"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pct_turns_fair_after_its_bound_so_a_spinning_client_cannot_starve_another(seed: int) -> None:
+    load = Load(_spin_for_the_producer, clients=2, max_commands=500)
+    scheduler = PCTScheduler(load, RandomStreams(seed), depth=1, steps=3)
+    result = run_with(load, scheduler)
+    assert result.results == ["saw it", "wrote"]
+    assert len(result.trace) <= scheduler.fair_after + 3
