@@ -212,10 +212,23 @@ class _SuspendingPipeline(Pipeline):
     def immediate_execute_command(self, *args: Any, **options: Any) -> Any:
         return self._bridge.call(COMMAND, (args,), super().immediate_execute_command, *args, **options)
 
+    def load_scripts(self) -> None:
+        """``SCRIPT EXISTS``, then ``SCRIPT LOAD`` of the missing ones, in the order the scripts were queued.
+
+        redis-py iterates its set of scripts, whose order follows their ids (memory
+        addresses): the same seed would send them in another order from run to run.
+        """
+        queued = {args[1]: n for n, (args, _) in enumerate(self.command_stack) if args[0] == "EVALSHA"}
+        scripts = sorted(self.scripts, key=lambda script: (queued.get(script.sha, len(queued)), script.sha))
+        exists = self.immediate_execute_command("SCRIPT EXISTS", *(script.sha for script in scripts))
+        for script, exist in zip(scripts, exists, strict=True):
+            if not exist:
+                script.sha = self.immediate_execute_command("SCRIPT LOAD", script.script)
+
     def execute(self, raise_on_error: bool = True) -> list[Any]:
         if self.scripts:
             # SCRIPT EXISTS (and SCRIPT LOAD) first, each a round trip of its own, as redis-py sends them
-            self.load_scripts()  # type: ignore[no-untyped-call]
+            self.load_scripts()
             self.scripts = set()
         stack = [args for args, _ in self.command_stack]
         if not stack and not self.watching:

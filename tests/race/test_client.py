@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
@@ -222,3 +223,24 @@ def test_a_command_the_store_lacks_is_refused_with_client_command_and_seed() -> 
 def test_a_blocking_command_is_refused() -> None:
     with pytest.raises(RaceError, match=r"client 0 sent BLPOP, which blocks.*schedule seed 1"):
         run(Load(lambda r, i: r.blpop(["q"], timeout=1), clients=1))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_pipelines_scripts_are_checked_and_loaded_in_the_order_they_were_queued(backend: str) -> None:
+    # redis-py keeps them in a set, which iterates in the order of their ids (memory addresses, not the seed)
+    sources = [f"return redis.call('INCRBY', KEYS[1], {n})" for n in range(1, 6)]
+    shas = [hashlib.sha1(source.encode()).hexdigest() for source in sources]
+
+    def target(r: redis.Redis, i: int) -> Any:
+        pipe = r.pipeline()
+        for source in sources:
+            r.register_script(source)(keys=["n"], client=pipe)
+        return pipe.execute()
+
+    for _ in range(8):
+        result = _run(target, backend)
+        assert result.results[0] == [1, 3, 6, 10, 15]
+        exists, *loads, transaction = result.trace
+        assert exists.commands == (("SCRIPT EXISTS", *shas),)
+        assert [entry.commands for entry in loads] == [(("SCRIPT LOAD", source),) for source in sources]
+        assert transaction.kind == "transaction"
