@@ -2,7 +2,8 @@
 
 Each run starts from an empty store whose clock is the run's virtual clock (key
 expiry and stream ids follow it), with an empty script cache, so a script's first
-``EVALSHA`` answers ``NOSCRIPT`` in every run alike. With the ``fast`` backend one
+``EVALSHA`` answers ``NOSCRIPT`` in every run alike, and with the scripts'
+``math.random`` reseeded. With the ``fast`` backend one
 :class:`~queuesim.sim.fast_store.FastStore` serves all the runs of a finder and is
 emptied between them (``FLUSHALL``, ``SCRIPT FLUSH``, every connection closed):
 building its Lua state costs about 4 ms, emptying it a few microseconds, and what
@@ -58,8 +59,14 @@ class RunStore:
         return client
 
     def empty(self) -> None:
-        """Start from nothing: no keys, no scripts."""
+        """Start from nothing: no keys, no scripts, the scripts' ``math.random`` at its first draw.
+
+        A FastStore's Lua state is reused by the runs of a finder, and fakeredis's Lua 5.1
+        draws from the C library's ``rand``, shared by the whole process: without the
+        reseed a script's random numbers would depend on the runs before.
+        """
         self.plain.flushall()
+        self.plain.eval("math.randomseed(0)", 0)
         self.plain.script_flush()
 
     def race_client(self, bridge: Bridge) -> redis.Redis:
@@ -121,6 +128,5 @@ class Stores:
         if self.backend == "fast" and self._fast is None:
             self._fast = FastStore(clock)
         store = RunStore(clock, decode_responses, self._fast if self.backend == "fast" else None)
-        if self._fast is not None:
-            store.empty()
+        store.empty()
         return store
