@@ -12,8 +12,9 @@ redis.asyncio builds on ``execute_command`` works: the command methods, pipeline
 ``await pipe.execute()``), ``await r.transaction(...)`` and ``register_script``
 (with its ``NOSCRIPT`` fallback).
 
-What needs an event loop cannot run here: ``asyncio.sleep`` (use :func:`asleep`, or
-:func:`queuesim.race.sleep`), ``asyncio.gather``, tasks, timeouts. A target that
+``asyncio.sleep`` is virtual think time in a simulated client (as ``time.sleep`` is:
+:func:`queuesim.race.client.virtual_sleeps`). What needs an event loop cannot run
+here: ``asyncio.gather``, tasks, timeouts. A target that
 awaits one stops the run with a :class:`~queuesim.race.RaceError` saying so. A
 client's commands are therefore sequential, as they are on one connection.
 """
@@ -34,7 +35,7 @@ __all__ = ["AsyncRaceClient", "asleep", "run_coroutine"]
 
 _NEEDS_LOOP = (
     "awaits something that needs an asyncio event loop ({what}), which a simulated client does not have; "
-    "await only the client's commands (queuesim.race.asleep for think time)"
+    "await only the client's commands (asyncio.sleep is virtual think time)"
 )
 
 

@@ -25,9 +25,10 @@ request that contains it is being executed (the ``UNWATCH`` inside a pipeline's
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import fakeredis
@@ -52,6 +53,7 @@ __all__ = [
     "FastRaceClient",
     "Request",
     "sleep",
+    "virtual_sleeps",
 ]
 
 #: A request's kinds: one command, a MULTI/EXEC transaction, a plain pipeline, or think time.
@@ -175,11 +177,15 @@ class ClientGreenlet(greenlet.greenlet):  # type: ignore[misc]
         bridge.greenlet = self
 
 
+_REAL_SLEEP = time.sleep
+_REAL_ASYNCIO_SLEEP = asyncio.sleep
+
+
 def sleep(seconds: float) -> None:
     """Think time in a target: in a simulated client virtual time passes; anywhere else, a real sleep.
 
-    ``time.sleep`` inside a target would stop the whole simulation for real seconds
-    and let no virtual time pass; use this instead.
+    While a run goes on, ``time.sleep`` and ``asyncio.sleep`` called by a simulated
+    client do the same (see :func:`virtual_sleeps`).
 
     Raises:
         ValueError: ``seconds`` is negative or not a finite number.
@@ -189,7 +195,48 @@ def sleep(seconds: float) -> None:
     if isinstance(current, ClientGreenlet):
         current.bridge.pause(seconds)
         return
-    time.sleep(seconds)
+    _REAL_SLEEP(seconds)
+
+
+def _time_sleep(seconds: float) -> None:
+    if isinstance(greenlet.getcurrent(), ClientGreenlet):
+        sleep(seconds)
+    else:
+        _REAL_SLEEP(seconds)
+
+
+async def _asyncio_sleep(delay: float, result: Any = None) -> Any:
+    if isinstance(greenlet.getcurrent(), ClientGreenlet):
+        sleep(delay)
+        return result
+    return await _REAL_ASYNCIO_SLEEP(delay, result)
+
+
+_patched = 0
+
+
+@contextlib.contextmanager
+def virtual_sleeps() -> Iterator[None]:
+    """While it lasts, ``time.sleep`` and ``asyncio.sleep`` in a simulated client are virtual think time.
+
+    A learner's retry loop, redis-py's ``Lock`` and queuesim's sync driver wait with
+    ``time.sleep``; in a simulated client a real sleep would stop the whole
+    simulation for real seconds while no virtual time passed. Called anywhere else
+    (another thread, the setup, the invariant), both are the real ones. Nested uses
+    patch once; the originals are back when the outermost ends.
+    """
+    global _patched
+    if _patched == 0:
+        time.sleep = _time_sleep
+        asyncio.sleep = _asyncio_sleep
+    _patched += 1
+    try:
+        yield
+    finally:
+        _patched -= 1
+        if _patched == 0:
+            time.sleep = _REAL_SLEEP
+            asyncio.sleep = _REAL_ASYNCIO_SLEEP
 
 
 # --------------------------------------------------------------------------- the suspending client classes

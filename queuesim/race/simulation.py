@@ -23,7 +23,7 @@ import greenlet
 import simpy
 
 from queuesim.drivers import Batch
-from queuesim.race.client import COMMAND, SLEEP, Bridge, ClientGreenlet, Request
+from queuesim.race.client import COMMAND, SLEEP, Bridge, ClientGreenlet, Request, virtual_sleeps
 from queuesim.race.errors import RaceError
 from queuesim.race.load import RUNNING, Load, Verdict, judge
 from queuesim.race.schedulers import OrderedScheduler, Scheduler, check_seed, make_scheduler
@@ -246,7 +246,7 @@ class _Simulation:
                 self.initial_state = self.store.snapshot()
             for client, arrival in enumerate(self.scheduler.arrivals()):
                 self.env.process(self._client(client, arrival))
-            with contextlib.suppress(_Abort):  # the reason is in self.abort or self.violation
+            with virtual_sleeps(), contextlib.suppress(_Abort):  # the reason is in self.abort or self.violation
                 self.env.run()
             if self.abort is not None:
                 raise self.abort

@@ -88,12 +88,12 @@ def test_async_commands_are_round_trips_in_the_trace() -> None:
 
 
 def test_awaiting_something_that_needs_an_event_loop_stops_the_run() -> None:
-    async def sleepy(r: Any, i: int) -> None:
-        await asyncio.sleep(0.01)
+    async def concurrent(r: Any, i: int) -> None:
+        await asyncio.gather(r.get("a"), r.get("b"))
 
     with pytest.raises(RaceError, match=r"client 0 \(schedule seed 1\): awaits something that needs an asyncio "
                                         r"event loop"):
-        run(Load(sleepy, clients=1))
+        run(Load(concurrent, clients=1))
 
 
 def test_run_coroutine_without_a_loop() -> None:

@@ -258,3 +258,38 @@ def test_math_random_in_a_script_starts_from_the_same_state_in_every_run(backend
     draws = [run(Load(target, clients=2, backend=backend), seed=4, stores=stores).results for _ in range(3)]
     assert draws[0] == draws[1] == draws[2]
     assert draws[0] == run(Load(target, clients=2, backend=backend), seed=4).results
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_time_sleep_in_a_client_is_virtual_think_time(backend: str) -> None:
+    # a learner waits with time.sleep, and so do redis-py's Lock and queuesim's sync driver (a Pause)
+    import time
+
+    def target(r: redis.Redis, i: int) -> Any:
+        r.get("k")
+        time.sleep(0.2)
+        with r.lock("lock", sleep=0.05):
+            r.incr("n")
+        return r.get("n")
+
+    result = _run(target, backend, clients=2, rtt_ms=2.0)
+    first = result.trace[0]
+    second = next(e for e in result.trace if e.client == first.client and e is not first)
+    assert second.sent == pytest.approx(0.002 + 0.2)  # 0.2 s of virtual time passed, for this client only
+    assert sorted(result.results) == ["1", "2"]
+    assert time.sleep.__module__ == "time"  # given back after the run
+
+
+async def _async_waits(r: Any, i: int) -> Any:
+    import asyncio
+
+    await r.get("k")
+    await asyncio.sleep(0.2)
+    return await r.incr("n")
+
+
+def test_asyncio_sleep_in_an_async_client_is_virtual_think_time() -> None:
+    result = run(Load(_async_waits, clients=1, rtt_ms=2.0, delay="det"))
+    _, second = result.trace
+    assert second.sent == pytest.approx(0.002 + 0.2)
+    assert result.results == [1]
