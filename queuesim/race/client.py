@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, SupportsIndex
 
 import fakeredis
 import greenlet
@@ -198,9 +198,9 @@ def sleep(seconds: float) -> None:
     _REAL_SLEEP(seconds)
 
 
-def _time_sleep(seconds: float) -> None:
+def _time_sleep(seconds: float | SupportsIndex) -> None:
     if isinstance(greenlet.getcurrent(), ClientGreenlet):
-        sleep(seconds)
+        sleep(float(seconds))
     else:
         _REAL_SLEEP(seconds)
 
