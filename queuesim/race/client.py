@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, SupportsIndex
@@ -45,10 +47,12 @@ __all__ = [
     "COMMAND",
     "PIPELINE",
     "SLEEP",
+    "STALLED",
     "TRANSACTION",
     "UNWIND_LIMIT",
     "Bridge",
     "ClientGreenlet",
+    "ComputeGuard",
     "FakeRaceClient",
     "FastRaceClient",
     "Request",
@@ -112,13 +116,15 @@ class Bridge:
     ``except:`` in a retry loop) and is abandoned, suspended for good.
     """
 
-    __slots__ = ("client", "greenlet", "open", "unwinding_calls")
+    __slots__ = ("client", "greenlet", "open", "round_trips", "unwinding_calls")
 
     def __init__(self, client: int) -> None:
         self.client = client
         self.greenlet: ClientGreenlet | None = None
         self.open = True
         self.unwinding_calls = 0
+        #: round trips and pauses so far (the compute guard watches it move)
+        self.round_trips = 0
 
     def __repr__(self) -> str:
         return f"<Bridge client={self.client} {'open' if self.open else 'closed'}>"
@@ -133,6 +139,7 @@ class Bridge:
         if not self.open:
             self.unwound()
             return fn(*args, **kwargs)
+        self.round_trips += 1
         ok, value = g.parent.switch(Request(kind, commands, fn, args, kwargs))
         if ok:
             return value
@@ -145,17 +152,22 @@ class Bridge:
         if not self.open:  # a stopped run's client is unwinding: no time passes
             self.unwound()
             return
+        self.round_trips += 1
         g.parent.switch(Request(SLEEP, (), seconds=seconds))
 
     def unwound(self) -> None:
         """Count a call made while unwinding; past :data:`UNWIND_LIMIT`, suspend the greenlet for good."""
         self.unwinding_calls += 1
         if self.unwinding_calls > UNWIND_LIMIT:
-            g = self.greenlet
-            assert g is not None
-            while True:  # every resumption (a GreenletExit thrown again when it is collected) comes back here
-                with contextlib.suppress(greenlet.GreenletExit):
-                    g.parent.switch(ABANDONED)
+            self.abandon(ABANDONED)
+
+    def abandon(self, why: object) -> None:
+        """Suspend the client's greenlet for good, handing ``why`` to its process (called from the greenlet)."""
+        g = self.greenlet
+        assert g is not None
+        while True:  # every resumption (a GreenletExit thrown again when it is collected) comes back here
+            with contextlib.suppress(greenlet.GreenletExit):
+                g.parent.switch(why)
 
 
 #: Calls a stopped client may make while it unwinds (its ``finally`` blocks) before it is abandoned.
@@ -163,9 +175,69 @@ UNWIND_LIMIT = 100
 #: What :meth:`Bridge.unwound` hands the parent when it abandons a client.
 ABANDONED = object()
 
+#: What a client's greenlet hands its process when :class:`ComputeGuard` stops it.
+STALLED = object()
+
 #: A bridge that never suspends (for pipelines being garbage-collected, and closed clients).
 _DIRECT = Bridge(-1)
 _DIRECT.open = False
+
+
+class ComputeGuard:
+    """Stops a simulated client computing longer than ``seconds`` of CPU time between two round trips.
+
+    The command budget cannot see a loop that sends nothing (a bare ``except:``
+    retrying an error raised before any command): nothing else would ever run, and
+    the run would hang. While the guard is entered, an interval timer of process CPU
+    time (``ITIMER_VIRTUAL``) ticks ten times per ``seconds``; a tick that finds the
+    same client running with no round trip since ``seconds`` ago suspends it for
+    good, and its process gets :data:`STALLED`; a client unwinding a stopped run gets
+    a tenth of ``seconds``. Only in the main thread, where
+    ``signal.setitimer`` exists and nobody else handles ``SIGVTALRM``; nested
+    guards leave the outer one in charge.
+    """
+
+    _active = False
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._interval = seconds / 10
+        self._mark: tuple[Bridge, int] | None = None
+        self._ticks = 0
+        self._armed = False
+        self._previous: Any = None
+
+    def __enter__(self) -> ComputeGuard:
+        if ComputeGuard._active or not hasattr(signal, "setitimer"):
+            return self
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        if signal.getsignal(signal.SIGVTALRM) not in (signal.SIG_DFL, signal.SIG_IGN, None):
+            return self  # somebody else's timer
+        self._previous = signal.signal(signal.SIGVTALRM, self._tick)
+        signal.setitimer(signal.ITIMER_VIRTUAL, self._interval, self._interval)
+        self._armed = ComputeGuard._active = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._armed:
+            signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+            signal.signal(signal.SIGVTALRM, self._previous)
+            self._armed = ComputeGuard._active = False
+
+    def _tick(self, signum: int, frame: Any) -> None:
+        current = greenlet.getcurrent()
+        if not isinstance(current, ClientGreenlet):
+            self._mark, self._ticks = None, 0
+            return
+        mark = (current.bridge, current.bridge.round_trips)
+        if mark != self._mark:
+            self._mark, self._ticks = mark, 0
+            return
+        self._ticks += 1
+        if self._ticks >= (10 if current.bridge.open else 1):  # a stopped run's client gets a tenth to unwind
+            self._mark, self._ticks = None, 0
+            current.bridge.abandon(STALLED)
 
 
 class ClientGreenlet(greenlet.greenlet):  # type: ignore[misc]

@@ -23,7 +23,16 @@ import greenlet
 import simpy
 
 from queuesim.drivers import Batch
-from queuesim.race.client import COMMAND, SLEEP, Bridge, ClientGreenlet, Request, virtual_sleeps
+from queuesim.race.client import (
+    COMMAND,
+    SLEEP,
+    STALLED,
+    Bridge,
+    ClientGreenlet,
+    ComputeGuard,
+    Request,
+    virtual_sleeps,
+)
 from queuesim.race.errors import RaceError
 from queuesim.race.load import RUNNING, Load, Verdict, judge
 from queuesim.race.schedulers import OrderedScheduler, Scheduler, check_seed, make_scheduler
@@ -239,25 +248,27 @@ class _Simulation:
 
     def run(self) -> Run:
         load = self.load
-        try:
-            if load.setup is not None:
-                self._setup()
-            if self.record_state:
-                self.initial_state = self.store.snapshot()
-            for client, arrival in enumerate(self.scheduler.arrivals()):
-                self.env.process(self._client(client, arrival))
-            with virtual_sleeps(), contextlib.suppress(_Abort):  # the reason is in self.abort or self.violation
-                self.env.run()
-            if self.abort is not None:
-                raise self.abort
-            if self.violation is None:
-                stalled = [i for i, end in enumerate(self.ended) if end is None]
-                if stalled:  # a scheduler waiting for a client that never came: a bug here, not the user's
-                    raise RaceError(f"{self._where()}: clients {stalled} never ended")
-                self.violation = self._check()
-        finally:
-            self._stop_clients()
-            self.store.close()
+        # the guard watches the clients while they run and while a stopped run unwinds them
+        with virtual_sleeps(), ComputeGuard(load.max_compute_seconds):
+            try:
+                if load.setup is not None:
+                    self._setup()
+                if self.record_state:
+                    self.initial_state = self.store.snapshot()
+                for client, arrival in enumerate(self.scheduler.arrivals()):
+                    self.env.process(self._client(client, arrival))
+                with contextlib.suppress(_Abort):  # the reason is in self.abort or self.violation
+                    self.env.run()
+                if self.abort is not None:
+                    raise self.abort
+                if self.violation is None:
+                    stalled = [i for i, end in enumerate(self.ended) if end is None]
+                    if stalled:  # a scheduler waiting for a client that never came: a bug here, not the user's
+                        raise RaceError(f"{self._where()}: clients {stalled} never ended")
+                    self.violation = self._check()
+            finally:
+                self._stop_clients()
+                self.store.close()
         return Run(
             load=load,
             seed=self.seed,
@@ -393,6 +404,14 @@ class _Simulation:
                 yield env.timeout(delay)
             entry.received = float(env.now)
             message = g.switch((ok, reply))
+        if message is STALLED:
+            last = self.last[client]
+            self._fail(RaceError(
+                f"client {client} computed for more than {self.load.max_compute_seconds:g} s of CPU time without "
+                f"sending a command ({self._where()}) after {last.command if last else 'no command'}; does it loop "
+                "without one (a bare except: retrying an error raised before any command)? (a target that needs "
+                "more: raise max_compute_seconds)"
+            ))
         assert isinstance(message, _Ended)
         self.results[client] = message.value
         self.returned[client] = message.returned
@@ -453,7 +472,7 @@ def run_with(
 def sequential_steps(load: Load, stores: Stores | None = None, *, seed: int | None = None) -> int:
     """How many round trips the clients make run one after the other (PCT's k; ``seed``: the schedule that needs it)."""
     label = "the clients one after the other" if seed is None else (
-        f"schedule seed {seed} (measuring PCT's k: the clients one after the other)"
+        f"schedule seed {seed}, measuring PCT's k with the clients one after the other"
     )
     probe = dataclasses.replace(load, invariant=None, check_every_command=False)  # only its length counts
     return max(1, len(run_with(probe, OrderedScheduler(probe), stores=stores, label=label).trace))

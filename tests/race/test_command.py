@@ -162,7 +162,7 @@ def test_targets_that_cannot_be_loaded(argv: list[str], message: str, capsys: py
     ("loops", ["--max-commands", "40", "--seed", "12", "--scheduler", "random"],
      "schedule seed 12: the clients sent more than 40 commands without ending (client 6 was sending INCRBY n 1)"),
     ("loops", ["--max-commands", "40", "--seed", "12", "--scheduler", "pct"],
-     "schedule seed 12 (measuring PCT's k: the clients one after the other): the clients sent more than 40 "
+     "schedule seed 12, measuring PCT's k with the clients one after the other: the clients sent more than 40 "
      "commands without ending (client 0 was sending INCRBY n 1)"),
     ("unknown", ["--seed", "5", "--scheduler", "random"],
      "client 1 sent FROBNICATE stock: a command the simulated store (fast) does not have (schedule seed 5)"),
@@ -198,6 +198,7 @@ def test_a_file_that_fails_to_import(tmp_path: Path, capsys: pytest.CaptureFixtu
     [NAIVE, *CHECKS, "--clients", "0"],
     [NAIVE, *CHECKS, "--seed", str(2**32)],
     [NAIVE, *CHECKS, "--rtt-ms", "-1"],
+    [NAIVE, *CHECKS, "--max-compute-seconds", "0"],
     [NAIVE, *CHECKS, "--schedules", "many"],
     [NAIVE, "--invariant", "check"],
 ])
@@ -220,6 +221,35 @@ def test_from_a_shell_no_traceback(user_file: str) -> None:
     found = shell(f"{user_file}:reserve", *CHECKS, "--clients", "2", "--json")
     assert found.returncode == 1
     assert json.loads(found.stdout)["violation"] is True
+
+
+@pytest.mark.timeout(60, method="thread")
+def test_a_target_looping_without_commands_is_stopped_by_the_cpu_budget(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    # a bare except hides the error raised before any command: the command budget never sees it
+    path = tmp_path / "hidden.py"
+    path.write_text(USER_CODE + """
+def hidden(r, i):
+    while True:
+        try:
+            r.get("stock")
+            int("four")
+        except:
+            pass
+        while True:
+            try:
+                return int("four")
+            except:
+                continue
+""")
+    code, out, err = _run([f"{path}:hidden", *CHECKS, "--max-compute-seconds", "0.2", "--clients", "1"],
+                          capsys)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("queuesim race-check: client 0 computed for more than 0.2 s of CPU time without sending "
+                          "a command (schedule seed 1, measuring PCT's k with the clients one after the other) after "
+                          "GET stock; does it loop without one")
+    assert len(err.splitlines()) == 1
 
 
 def test_clients_that_raise_are_never_silent(user_file: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -231,3 +231,38 @@ def test_sys_exit_in_user_code_does_not_end_the_check(where: str) -> None:
     load = Load(target, clients=2, **{where: exits})  # type: ignore[arg-type]
     with pytest.raises(RaceError, match=f"{'setup' if where == 'setup' else 'the invariant'} .* raised SystemExit: 3"):
         run(load)
+
+
+def _watch_loop_hiding_its_error(r: redis.Redis, i: int) -> bool:
+    """A learner's WATCH loop whose bare except hides a Python error: after MULTI, WATCH raises at once, forever."""
+    with r.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch("stock")
+                left = int(pipe.get("stock"))
+                pipe.multi()
+                pipe.set("stock")  # type: ignore[call-arg]  # forgot the value: TypeError, before any command
+                pipe.execute()
+                return left > 0
+            except:  # noqa: E722
+                continue
+
+
+def _spinning_without_commands(r: redis.Redis, i: int) -> None:
+    while True:
+        pass
+
+
+@pytest.mark.timeout(60, method="thread")
+@pytest.mark.parametrize("target", [_watch_loop_hiding_its_error, _spinning_without_commands])
+def test_a_client_computing_without_end_is_stopped_by_its_cpu_budget(target: Any) -> None:
+    # the command budget cannot see a loop that sends nothing; the CPU budget between two round trips can
+    load = Load(target, clients=2, setup=lambda r: r.set("stock", 4), max_compute_seconds=0.3)
+    with pytest.raises(RaceError, match=r"client \d computed for more than 0.3 s of CPU time without sending a "
+                                        r"command \(schedule seed 6\)"):
+        run(load, seed=6, scheduler="random")
+
+
+def test_the_cpu_budget_is_checked() -> None:
+    with pytest.raises(ValueError, match="max_compute_seconds"):
+        Load(lambda r, i: None, max_compute_seconds=0)
