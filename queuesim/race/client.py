@@ -40,7 +40,7 @@ from redis.client import Pipeline
 
 from queuesim.sim._checks import check_non_negative
 from queuesim.sim.fast_store import FastClient, FastPipeline, FastStore
-from queuesim.sim.store import _DirectFakeRedis
+from queuesim.sim.store import DirectFakeRedis
 
 __all__ = [
     "ABANDONED",
@@ -391,11 +391,11 @@ class _FastRacePipeline(_SuspendingPipeline, FastPipeline):
         FastPipeline.__init__(self, client, transaction)
 
 
-class FakeRaceClient(_SuspendingClient, _DirectFakeRedis):
+class FakeRaceClient(_SuspendingClient, DirectFakeRedis):
     """A simulated client's connection to a fakeredis :class:`~queuesim.sim.SimStore`."""
 
     def __init__(self, server: fakeredis.FakeServer, bridge: Bridge, *, decode_responses: bool = True) -> None:
-        _DirectFakeRedis.__init__(self, server=server, decode_responses=decode_responses)
+        DirectFakeRedis.__init__(self, server=server, decode_responses=decode_responses)
         self._bridge = bridge
 
     def __repr__(self) -> str:

@@ -39,7 +39,7 @@ from queuesim.race.schedulers import OrderedScheduler, Scheduler, check_seed, ma
 from queuesim.race.stores import RunStore, Stores
 from queuesim.race.trace import TraceEntry, format_command, format_reply, format_trace
 from queuesim.sim.clock import SimClock
-from queuesim.sim.driver import _blocking_command
+from queuesim.sim.driver import blocking_command
 from queuesim.sim.streams import RandomStreams
 
 __all__ = ["ClientRecord", "Run", "run", "run_with", "sequential_steps"]
@@ -193,7 +193,7 @@ class _Gate:
 
 def _blocking(commands: tuple[tuple[Any, ...], ...]) -> str | None:
     """The name of a blocking command among ``commands`` (the simulation driver's rule), if any."""
-    return _blocking_command(Batch.of(commands))
+    return blocking_command(Batch.of(commands))
 
 
 def _unknown_command(error: BaseException) -> bool:

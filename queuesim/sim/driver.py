@@ -44,7 +44,7 @@ from queuesim.sim.network import Network
 from queuesim.sim.server import Server, step_commands
 from queuesim.sim.store import SimStore
 
-__all__ = ["BLOCKING_COMMANDS", "DriverStats", "SimDriver"]
+__all__ = ["BLOCKING_COMMANDS", "DriverStats", "SimDriver", "blocking_command"]
 
 T = TypeVar("T")
 
@@ -78,7 +78,7 @@ BLOCKING_COMMANDS = frozenset(
 )
 
 
-def _blocking_command(step: Step) -> str | None:
+def blocking_command(step: Step) -> str | None:
     """The name of a blocking command in ``step``, if any."""
     commands = step.steps if isinstance(step, Batch) else (step,)
     for command in commands:
@@ -235,7 +235,7 @@ class SimDriver:
                 return True, lane.execute(step)  # type: ignore[arg-type]
             except Exception as exc:  # as below: the conversation may handle it
                 return False, exc
-        blocking = _blocking_command(step)
+        blocking = blocking_command(step)
         if blocking is not None:
             error = ValueError(
                 f"{blocking} blocks, which cannot run in a simulation; wait in virtual time "

@@ -39,7 +39,7 @@ from fakeredis._core._database import Database
 
 from queuesim.sim.fast_store import FastStore
 
-__all__ = ["BACKENDS", "SimStore"]
+__all__ = ["BACKENDS", "DirectFakeRedis", "SimStore"]
 
 
 class _ClockedDatabase(Database):
@@ -59,7 +59,7 @@ class _ClockedDatabase(Database):
         pass
 
 
-class _DirectFakeRedis(fakeredis.FakeRedis):
+class DirectFakeRedis(fakeredis.FakeRedis):
     """A FakeRedis that hands single commands to the fake server's command processor directly.
 
     It keeps its one connection checked out between commands and gives it back to
@@ -70,6 +70,7 @@ class _DirectFakeRedis(fakeredis.FakeRedis):
     _held: Any = None
 
     def execute_command(self, *args: Any, **options: Any) -> Any:
+        """Run one command on the held connection and parse its reply as redis-py does."""
         connection = self._held
         if connection is None:
             connection = self._held = self.connection_pool.get_connection()
@@ -81,10 +82,12 @@ class _DirectFakeRedis(fakeredis.FakeRedis):
         return self.parse_response(connection, args[0], **options)  # type: ignore[no-untyped-call]
 
     def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
+        """A pipeline on this client's connection (given back to the pool first)."""
         self._release()
         return super().pipeline(transaction, shard_hint)
 
     def close(self) -> None:
+        """Give the held connection back, then close."""
         self._release()
         super().close()
 
@@ -139,6 +142,6 @@ class SimStore:
         """
         if isinstance(self.server, FastStore):
             return self.server.client(decode_responses=decode_responses)
-        cls = _DirectFakeRedis if direct else fakeredis.FakeRedis
+        cls = DirectFakeRedis if direct else fakeredis.FakeRedis
         client: redis.Redis = cls(server=self.server, decode_responses=decode_responses)
         return client
