@@ -127,9 +127,9 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     if args.plot and finding.counterexample is not None:
         _draw(finding, args.plot)
-    note = finding.raised_note()
-    if note is not None:  # not a failure by itself (the invariant judged the results), but never silent
-        print(f"queuesim race-check: note: {note}", file=sys.stderr)
+    for note in (finding.raised_note(), finding.unstable_note()):
+        if note is not None:  # not a failure by itself, but never silent
+            print(f"queuesim race-check: note: {note}", file=sys.stderr)
     if args.json:
         print(finding.to_json())
         return 1 if finding.violation else 0

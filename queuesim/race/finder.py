@@ -20,13 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from queuesim.race.errors import RaceError
 from queuesim.race.load import Load
 from queuesim.race.minimise import Counterexample, blocks_of, minimise
 from queuesim.race.schedulers import SCHEDULERS, check_seed, schedule_seed
-from queuesim.race.simulation import ClientRecord, Run, run, sequential_steps
+from queuesim.race.simulation import ClientRecord, Run, one_after_the_other, run, sequential_steps
 from queuesim.race.stores import Stores
 
-__all__ = ["Finding", "find_race"]
+__all__ = ["Finding", "find_race", "run_difference"]
 
 
 @dataclass(slots=True)
@@ -51,6 +52,9 @@ class Finding:
     raised_in: int = 0
     #: the first client that raised, and the seed of its schedule
     first_raised: tuple[int, ClientRecord] | None = None
+    #: a schedule that ran differently when run again (its seed, ``None`` for the clients one after the
+    #: other, and how), or ``None``
+    unstable: tuple[int | None, str] | None = None
 
     def raised_note(self) -> str | None:
         """One line about the clients that raised, or ``None`` if none did."""
@@ -59,6 +63,16 @@ class Finding:
         seed, record = self.first_raised
         return (f"clients raised in {self.raised_in} of {self.schedules} schedules (their exceptions were their "
                 f"results); the first: {record.describe()} (schedule seed {seed})")
+
+    def unstable_note(self) -> str | None:
+        """One line about a schedule that ran differently when run again, or ``None``."""
+        if self.unstable is None:
+            return None
+        seed, difference = self.unstable
+        what = "the clients one after the other" if seed is None else f"schedule seed {seed}"
+        return (f"{what}, run twice, ran differently ({difference}): the target depends on more than the seed "
+                "(state kept in Python between runs, such as a module-level flag: reset it in SETUP; random; the "
+                "wall clock), so a seed may not replay what it did")
 
     @property
     def message(self) -> str | None:
@@ -76,6 +90,7 @@ class Finding:
             "message": self.message,
             "schedule": None if self.run is None else self.run.scheduler,
             "counterexample": None if self.counterexample is None else self.counterexample.to_dict(),
+            "unstable": None if self.unstable is None else {"seed": self.unstable[0], "difference": self.unstable[1]},
             "raised": None if self.first_raised is None else {
                 "schedules": self.raised_in,
                 "seed": self.first_raised[0],
@@ -147,9 +162,24 @@ def find_race(
 
     raised_in = 0
     first_raised: tuple[int, ClientRecord] | None = None
+    unstable: tuple[int | None, str] | None = None
+    try:  # the clients one after the other, twice: PCT's k, and whether a run is a function of its schedule
+        first, second = (one_after_the_other(load, stores, seed=seed) for _ in range(2))
+    except RaceError:
+        if scheduler != "random":
+            raise  # PCT needs k
+    else:
+        cached.append(max(1, len(first.trace)))
+        difference = run_difference(first, second)
+        if difference is not None:
+            unstable = (None, difference)
     for index in range(schedules):
         this_seed = schedule_seed(seed, index)
-        result = run(load, seed=this_seed, scheduler=scheduler, stores=stores, steps=steps)
+
+        def again(s: int = this_seed, record: bool = False) -> Run:
+            return run(load, seed=s, scheduler=scheduler, stores=stores, steps=steps, record_state=record)
+
+        result = again()
         if progress is not None:
             progress(index + 1)
         if result.errors:
@@ -157,14 +187,38 @@ def find_race(
             if first_raised is None:
                 first_raised = (this_seed, result.clients[min(result.errors)])
         if result.violated:
-            def rerun(s: int = this_seed) -> Run:
-                return run(load, seed=s, scheduler=scheduler, stores=stores, steps=steps, record_state=True)
+            recorded = again(record=True)
+            difference = run_difference(result, recorded)
+            if difference is not None:
+                unstable = (this_seed, difference)
+                recorded = result  # the run as found: the replay did something else
 
             if minimise_counterexample:
-                counterexample = minimise(load, result, stores=stores, rerun=rerun)
+                def as_recorded(found: Run = recorded) -> Run:
+                    return found
+
+                counterexample = minimise(load, result, stores=stores, rerun=as_recorded)
             else:
-                recorded = rerun()
                 order = blocks_of([e.client for e in recorded.trace])
                 counterexample = Counterexample(load, order, recorded, list(range(load.clients)), minimised=False)
-            return Finding(load, True, index + 1, this_seed, scheduler, result, counterexample, raised_in, first_raised)
-    return Finding(load, False, schedules, None, scheduler, raised_in=raised_in, first_raised=first_raised)
+            return Finding(load, True, index + 1, this_seed, scheduler, result, counterexample, raised_in, first_raised,
+                           unstable)
+    return Finding(load, False, schedules, None, scheduler, raised_in=raised_in, first_raised=first_raised,
+                   unstable=unstable)
+
+
+def run_difference(first: Run, second: Run) -> str | None:
+    """How ``second`` (the same schedule run again) differs from ``first``: the first trace entry or result, or None."""
+    for n, (a, b) in enumerate(zip(first.trace, second.trace, strict=False)):
+        seen = (a.client, a.at, a.command, a.reply_text)
+        if seen != (b.client, b.at, b.command, b.reply_text):
+            return (f"round trip {n + 1} was client {a.client} {a.command} → {a.reply_text}, then client {b.client} "
+                    f"{b.command} → {b.reply_text}")
+    if len(first.trace) != len(second.trace):
+        return f"{len(first.trace)} round trips, then {len(second.trace)}"
+    for a_record, b_record in zip(first.clients, second.clients, strict=True):
+        if a_record.describe() != b_record.describe():
+            return f"{a_record.describe()}, then {b_record.describe().removeprefix(f'client {b_record.client} ')}"
+    if first.violation != second.violation:
+        return f"the invariant said {first.violation!r}, then {second.violation!r}"
+    return None

@@ -42,7 +42,7 @@ from queuesim.sim.clock import SimClock
 from queuesim.sim.driver import blocking_command
 from queuesim.sim.streams import RandomStreams
 
-__all__ = ["ClientRecord", "Run", "run", "run_with", "sequential_steps"]
+__all__ = ["ClientRecord", "Run", "one_after_the_other", "run", "run_with", "sequential_steps"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,13 +469,18 @@ def run_with(
     return _Simulation(load, scheduler, seed, stores or Stores(load.backend), record_state, label).run()
 
 
-def sequential_steps(load: Load, stores: Stores | None = None, *, seed: int | None = None) -> int:
-    """How many round trips the clients make run one after the other (PCT's k; ``seed``: the schedule that needs it)."""
+def one_after_the_other(load: Load, stores: Stores | None = None, *, seed: int | None = None) -> Run:
+    """The clients run one after the other, without the invariant (``seed``: the schedule it is run for)."""
     label = "the clients one after the other" if seed is None else (
         f"schedule seed {seed}, measuring PCT's k with the clients one after the other"
     )
-    probe = dataclasses.replace(load, invariant=None, check_every_command=False)  # only its length counts
-    return max(1, len(run_with(probe, OrderedScheduler(probe), stores=stores, label=label).trace))
+    probe = dataclasses.replace(load, invariant=None, check_every_command=False)  # only what it sends counts
+    return run_with(probe, OrderedScheduler(probe), stores=stores, label=label)
+
+
+def sequential_steps(load: Load, stores: Stores | None = None, *, seed: int | None = None) -> int:
+    """How many round trips the clients make run one after the other (PCT's k; ``seed``: the schedule that needs it)."""
+    return max(1, len(one_after_the_other(load, stores, seed=seed).trace))
 
 
 def run(

@@ -102,7 +102,7 @@ def test_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert json.loads(out) == {
         "violation": False, "schedules": 5, "seed": None, "scheduler": "mixed", "clients": 10, "message": None,
-        "schedule": None, "counterexample": None, "raised": None,
+        "schedule": None, "counterexample": None, "unstable": None, "raised": None,
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from typing import Any
 
 import pytest
 import redis
@@ -133,3 +134,54 @@ def test_a_client_that_had_not_ended_is_running_in_the_json_not_raised() -> None
     [client] = finding.counterexample.to_dict()["clients"]
     assert client == {"client": 0, "result": "RUNNING", "raised": False, "found_as": 0}
     assert finding.counterexample.run.errors == {}
+
+
+_FLAG = {"on": True}  # the original seat service's process-local reservation flag
+
+
+def _flag_setup(r: redis.Redis) -> None:
+    r.set("seats", 2)  # and forgets to switch _FLAG back on: it stays off from one run to the next
+
+
+def _seat_behind_a_local_flag(r: redis.Redis, i: int) -> bool:
+    if not _FLAG["on"]:
+        return False
+    seats = int(r.get("seats"))  # type: ignore[arg-type]
+    if seats < 1:
+        return False
+    r.set("seats", seats - 1)
+    if seats == 1:
+        _FLAG["on"] = False
+    return True
+
+
+def _seats_check(r: redis.Redis, results: list[Any]) -> bool | str:
+    left = int(r.get("seats"))  # type: ignore[arg-type]
+    taken = sum(result is True for result in results)
+    return (taken + left == 2 and left >= 0) or f"{taken} taken, {left} left"
+
+
+@pytest.mark.parametrize("scheduler", ["mixed", "random"])
+def test_a_target_keeping_state_between_runs_is_reported_as_unstable(scheduler: str) -> None:
+    # before: mixed found nothing in 100 schedules (the first run switched the flag off for all the others) and
+    # said nothing; random found the race and showed a "counterexample" of 0 commands that did not fail
+    _FLAG["on"] = True
+    load = Load(_seat_behind_a_local_flag, clients=3, setup=_flag_setup, invariant=_seats_check)
+    finding = find_race(load, seed=1, scheduler=scheduler)
+    assert finding.unstable == (None, "5 round trips, then 0")
+    note = finding.unstable_note()
+    assert note is not None
+    assert note.startswith("the clients one after the other, run twice, ran differently (5 round trips, then 0)")
+    assert "reset it in SETUP" in note
+    assert finding.to_dict()["unstable"] == {"seed": None, "difference": "5 round trips, then 0"}
+    if finding.violation:  # the counterexample is the failing run as found, not a replay that did something else
+        assert finding.counterexample is not None
+        assert finding.counterexample.run.violated
+        assert finding.counterexample.commands > 0
+
+
+def test_a_deterministic_target_is_stable() -> None:
+    finding = find_race(_stock(stock.reserve_naive), seed=1)
+    assert finding.unstable is None
+    assert finding.unstable_note() is None
+    assert finding.to_dict()["unstable"] is None
