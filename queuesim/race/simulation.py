@@ -196,9 +196,14 @@ def _blocking(commands: tuple[tuple[Any, ...], ...]) -> str | None:
     return blocking_command(Batch.of(commands))
 
 
-def _unknown_command(error: BaseException) -> bool:
+def _unknown_command(error: BaseException) -> str | None:
+    """``"a command"`` or ``"a command its script calls"`` when ``error`` says the store lacks one, else None."""
     text = str(error).lower()
-    return "unknown command" in text or "unknown subcommand" in text
+    if "unknown redis command called from" in text:
+        return "a command its script calls"
+    if "unknown command" in text or "unknown subcommand" in text:
+        return "a command"
+    return None
 
 
 def _command_of(entry: TraceEntry | None) -> str | None:
@@ -429,19 +434,21 @@ class _Simulation:
         try:
             reply = request.execute()
         except Exception as exc:
-            if _unknown_command(exc):
-                self._refuse(client, request)
+            self._refuse_unknown(client, request, exc)
             return False, exc
         if request.kind != COMMAND and isinstance(reply, list):
             for item in reply:
-                if isinstance(item, Exception) and _unknown_command(item):
-                    self._refuse(client, request)
+                if isinstance(item, Exception):
+                    self._refuse_unknown(client, request, item)
         return True, reply
 
-    def _refuse(self, client: int, request: Request) -> None:
+    def _refuse_unknown(self, client: int, request: Request, error: BaseException) -> None:
+        what = _unknown_command(error)
+        if what is None:
+            return
         hint = "; try the fakeredis backend (more commands)" if self.load.backend == "fast" else ""
         self._fail(RaceError(
-            f"client {client} sent {format_command(request.kind, request.commands)}: a command the simulated "
+            f"client {client} sent {format_command(request.kind, request.commands)}: {what} the simulated "
             f"store ({self.load.backend}) does not have ({self._where()}){hint}"
         ))
 

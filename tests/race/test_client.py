@@ -293,3 +293,13 @@ def test_asyncio_sleep_in_an_async_client_is_virtual_think_time() -> None:
     _, second = result.trace
     assert second.sent == pytest.approx(0.002 + 0.2)
     assert result.results == [1]
+
+
+def test_a_command_the_store_lacks_inside_a_script_is_refused_too() -> None:
+    # before: the script's error came back to the target as its ResponseError, as if Redis lacked OBJECT
+    def target(r: redis.Redis, i: int) -> Any:
+        return r.eval("return redis.call('OBJECT', 'ENCODING', KEYS[1])", 1, "k")
+
+    with pytest.raises(RaceError, match=r"client 0 sent EVAL .* 1 k: a command its script calls the simulated "
+                                        r"store \(fast\) does not have \(schedule seed 2\); try the fakeredis"):
+        run(Load(target, clients=1, setup=lambda r: r.set("k", 1)), seed=2)
