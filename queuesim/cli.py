@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "queuesim.sim.commands",
     "queuesim.bench_commands",
     "queuesim.web.commands",
+    "queuesim.practice.commands",
 )
 
 
