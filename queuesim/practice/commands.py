@@ -1,4 +1,8 @@
-"""Sub-commands ``queuesim practice`` (``init``, ``list``)."""
+"""Sub-commands ``queuesim practice`` (``init``, ``list``) and ``queuesim check``.
+
+``check`` exits 0 only when every check of every task asked for passed, 1
+otherwise, 2 on a usage error (an unknown task, a folder that is not there).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from queuesim.practice.catalogue import TASKS
+from queuesim.practice.catalogue import TASKS, UnknownTask, find_task
+from queuesim.practice.checking import check, check_all
+from queuesim.practice.report import TaskReport
 from queuesim.practice.templates import FilesExist, init
 
 __all__ = ["register"]
 
 
 def register(sub: Any) -> None:
-    """Add ``practice`` to ``sub`` (an argparse sub-parsers object)."""
+    """Add ``practice`` and ``check`` to ``sub`` (an argparse sub-parsers object)."""
     practice = sub.add_parser(
         "practice",
         help="write the course's files yourself: stubs to fill in, checked by `queuesim check`",
@@ -29,6 +35,21 @@ def register(sub: Any) -> None:
     listing = actions.add_parser("list", help="list the tasks, their files and notebooks")
     listing.set_defaults(func=_list)
     practice.set_defaults(func=_practice_help(practice))
+
+    grade = sub.add_parser(
+        "check",
+        help="check your practice files (or queuesim's own solution) task by task",
+        description="Check one task (by number, e.g. 12, or by file, e.g. 9-stock) or --all. Each check says "
+        "what was expected, what came, and a hint. Exit code 0 only when every check passed.",
+    )
+    grade.add_argument("task", nargs="?", metavar="TASK", help="a task number (0-13) or a course file (9-stock)")
+    grade.add_argument("--all", action="store_true", help="check every task")
+    grade.add_argument("--path", type=Path, default=Path("."), metavar="DIR",
+                       help="the folder holding your files (default: the current folder)")
+    grade.add_argument("--solution", action="store_true", help="check queuesim's reference solution instead")
+    grade.add_argument("--json", action="store_true",
+                       help='one JSON object per task: {"task", "passed", "checks": [{"name", "passed", "message"}]}')
+    grade.set_defaults(func=_check)
 
 
 def _practice_help(parser: argparse.ArgumentParser) -> Any:
@@ -62,3 +83,39 @@ def _list(args: argparse.Namespace) -> int:
         print(f"{task.number:>2}  {task.title:<36} {files}")
         print(f"    notebooks/{task.notebook}.ipynb")
     return 0
+
+
+def _usage(message: str) -> int:
+    print(f"queuesim check: {message}", file=sys.stderr)
+    return 2
+
+
+def _check(args: argparse.Namespace) -> int:
+    if args.all == (args.task is not None):
+        return _usage("name one task (a number, or a file such as 9-stock) or give --all")
+    if not args.solution and not args.path.is_dir():
+        return _usage(f"no folder {args.path}: `queuesim practice init {args.path}` makes one with the stubs")
+    if args.all:
+        reports = check_all(args.path, solution=args.solution)
+    else:
+        try:
+            task = find_task(args.task)
+        except UnknownTask as error:
+            return _usage(str(error))
+        reports = [check(task.number, args.path, solution=args.solution)]
+    _show(reports, as_json=args.json)
+    return 0 if all(report.passed for report in reports) else 1
+
+
+def _show(reports: list[TaskReport], *, as_json: bool) -> None:
+    if as_json:
+        for report in reports:
+            print(report.json_line())
+        return
+    for position, report in enumerate(reports):
+        if position:
+            print()
+        print(report.text())
+    if len(reports) > 1:
+        done = sum(report.passed for report in reports)
+        print(f"\n{done} of {len(reports)} tasks passed every check")

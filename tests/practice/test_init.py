@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from queuesim.cli import main
-from queuesim.practice import TASKS, FilesExist, init
+from queuesim.practice import TASKS, FilesExist, check, init
 from queuesim.practice.catalogue import CourseFile
 from queuesim.practice.loader import ReferenceSubmission, load_path
 
@@ -90,6 +90,19 @@ def test_each_stub_has_the_api_of_its_reference_solution(file: CourseFile, stubs
     for name in vars(stub):
         if name.isupper():
             assert name in vars(solution), name
+
+
+def test_every_task_of_the_stubs_fails_with_messages_not_tracebacks(stubs: Path) -> None:
+    for task in TASKS[1:]:
+        report = check(task.number, stubs)
+        assert not report.passed, report.text()
+        failed = [c for c in report.checks if not c.passed]
+        assert failed
+        assert all(c.concept is not None for c in failed), report.text()
+        assert any(c.concept is not None and c.concept.key == "not-written" for c in failed), report.text()
+        for result in report.checks:
+            assert "Traceback" not in result.message, report.text()
+            assert "could not finish" not in result.message, report.text()
 
 
 def test_a_stub_run_as_a_script_says_what_to_write(stubs: Path) -> None:
