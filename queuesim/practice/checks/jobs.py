@@ -258,22 +258,31 @@ def _worker_of(grader: Grader, module: ModuleType) -> Callable[[Queue], Worker]:
     return make
 
 
+#: A worker that is not one, or works on another queue → the concept.
+WORKER_ERRORS = {"not a Worker": "worker-queue", "not on the queue": "worker-queue"}
+
+
+def _worker_alone(grader: Grader, module: ModuleType, queue_name: str) -> Worker:
+    """The learner's worker, made on a fresh queue (and checked, see :func:`_worker_of`)."""
+    scenario = Scenario(queue_name)
+    try:
+        return _worker_of(grader, module)(scenario.queue)
+    finally:
+        scenario.close()
+
+
 def check_processor(grader: Grader) -> None:
     """Task 7 (``6-job_processor.py``): the sending line, a worker on the queue, the job completed."""
     module = grader.load("6-job_processor")
     if module is None:
         return
-    grader.error_concepts.update({"not a Worker": "worker-queue", "not on the queue": "worker-queue"})
+    grader.error_concepts.update(WORKER_ERRORS)
     line = sending_line(JOB_DATA)
     with grader.check("send_notification prints the sending line", "sending-line") as check:
         outcome = grader.call(need(module, "send_notification"), JOB_DATA["phoneNumber"], JOB_DATA["message"])
         check.expect([line], outcome.lines)
     with grader.check("make_worker gives a worker on the queue it is given", "worker-queue"):
-        scenario = Scenario(QUEUE)
-        try:
-            _worker_of(grader, module)(scenario.queue)
-        finally:
-            scenario.close()
+        _worker_alone(grader, module, QUEUE)
     with grader.check("its worker runs a job: the sending line, and the job completes", "sending-line") as check:
         run = run_creator(grader, _queuesim_creator([JOB_DATA]), QUEUE, _completes,
                           processor=_worker_of(grader, module))
@@ -360,22 +369,15 @@ def check_progress_processor(grader: Grader) -> None:
     module = grader.load("7-job_processor")
     if module is None:
         return
-    grader.error_concepts.update({"not a Worker": "worker-queue", "not on the queue": "worker-queue"})
+    grader.error_concepts.update(WORKER_ERRORS)
     with grader.check("BLACKLISTED_NUMBERS holds 4153518780 and 4153518781", "blacklist") as check:
-        numbers = need(module, "BLACKLISTED_NUMBERS") if hasattr(module, "BLACKLISTED_NUMBERS") else ()
+        numbers = getattr(module, "BLACKLISTED_NUMBERS", ())
         check.expect(sorted(BLACKLISTED_NUMBERS), sorted(str(n) for n in numbers))
     with grader.check("make_worker runs two jobs at a time", "concurrency") as check:
-        scenario = Scenario(QUEUE_2)
-        try:
-            worker = _worker_of(grader, module)(scenario.queue)
-        finally:
-            scenario.close()
-        check.expect(2, worker.settings.concurrency)
+        check.expect(2, _worker_alone(grader, module, QUEUE_2).settings.concurrency)
     run: CreatorRun | None = None
     with grader.check("blacklisted numbers fail with 'Phone number <phone> is blacklisted'",
                       "raise-to-fail") as check:
-        scenario = Scenario(QUEUE_2)
-        scenario.close()
         run = run_creator(grader, _queuesim_creator(JOBS), QUEUE_2, _completes, processor=_worker_of(grader, module))
         blacklisted = [job for job in run.jobs if job.data["phoneNumber"] in BLACKLISTED_NUMBERS]
         states = [job.state for job in blacklisted]

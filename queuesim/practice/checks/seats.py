@@ -18,10 +18,10 @@ import redis
 
 from queuesim.practice.apps import SEAT_QUEUE, RouteError, SeatApp, create_seats_app
 from queuesim.practice.checks.jobs import Endings, job_ids
-from queuesim.practice.grading import Check, Grader, need
+from queuesim.practice.checks.routes import ServedRoutes
+from queuesim.practice.grading import Grader, need
 from queuesim.practice.interleave import Counterexample
 from queuesim.practice.learner import LearnerError, describe_error
-from queuesim.practice.loopback import Answer, Served
 from queuesim.practice.races import RaceSpec, check_race, read_int, results_of
 from queuesim.practice.stores import ScriptFailingClient, Store
 from queuesim.queue import JobState, Queue
@@ -63,34 +63,16 @@ class Log:
             return list(self.lines)
 
 
-class Service:
+class Service(ServedRoutes):
     """One server process of the learner's seat service, on a shared store, served on a loopback port."""
 
     def __init__(self, grader: Grader, module: ModuleType, store: Store) -> None:
-        self.grader = grader
         self.store = store
         self.client = store.client()
         self.queue_client = store.adopt(ScriptFailingClient(store.server))
         self.log = Log()
         self.seats = SeatApp(self.client, queue_client=self.queue_client, log=self.log)
-        self.app = create_seats_app(module, self.seats)
-        self.served = Served(self.app)
-
-    def __repr__(self) -> str:
-        return f"<Service {self.served!r}>"
-
-    def get(self, check: Check, path: str) -> Answer:
-        """``GET path``; a route that raised fails the check with the learner's error."""
-        before = len(self.app.state.errors)
-        answer = self.served.get(path)
-        errors: list[RouteError] = self.app.state.errors
-        if answer.status == 500 and len(errors) > before:
-            error = errors[-1]
-            cause = error.error
-            detail = f"{error.route} {describe_error(cause, self.grader.files())}" if cause else str(error)
-            check.fail(f"an answer to GET {path}", f"500 (Internal server error): {detail}",
-                       "not-written" if isinstance(cause, NotImplementedError) else None)
-        return answer
+        super().__init__(grader, create_seats_app(module, self.seats))
 
     def startup_error(self) -> RouteError | None:
         """What ``initialize`` raised at start, if it did."""
@@ -103,13 +85,6 @@ def _serving(grader: Grader, module: ModuleType, store: Store) -> Iterator[Servi
     service = Service(grader, module, store)
     with service.served:
         yield service
-
-
-def _expect(check: Check, service: Service, path: str, status: int, body: str,
-            concept_key: str | None = None) -> None:
-    answer = service.get(check, path)
-    if (answer.status, answer.text) != (status, body):
-        check.fail(f"GET {path} → {status} {body}", f"GET {path} → {answer}", concept_key)
 
 
 def _wait_jobs(queue: Queue, count: int) -> list[JobState]:
@@ -192,29 +167,29 @@ def check_seats(grader: Grader) -> None:
             if error is not None and error.error is not None:
                 check.fail("initialize to store 50 seats", f"initialize {describe_error(error.error, grader.files())}",
                            "not-written" if isinstance(error.error, NotImplementedError) else "keep-on-restart")
-            _expect(check, first, "/available_seats", 200, _seats(50))
+            first.expect(check, "/available_seats", 200, _seats(50))
         with grader.check("GET /reserve_seat saves a job and answers 202 Reservation in process",
                           "seat-routes") as check:
-            _expect(check, first, "/reserve_seat", 202, _IN_PROCESS)
+            first.expect(check, "/reserve_seat", 202, _IN_PROCESS)
             check.expect({"inactive": 1}, {k: v for k, v in Queue(SEAT_QUEUE, redis=first.client).counts().items()
                                             if v})
         completed = False
         with grader.check("GET /process answers Queue processing, and the job takes a seat", "seat-routes") as check:
-            _expect(check, first, "/process", 200, _PROCESSING)
+            first.expect(check, "/process", 200, _PROCESSING)
             check.expect([JobState.COMPLETE], _wait_jobs(first.seats.queue, 1))
             completed = True
-            _expect(check, first, "/available_seats", 200, _seats(49))
+            first.expect(check, "/available_seats", 200, _seats(49))
         with grader.check("the service logs 'Seat reservation job 1 completed'", "seat-log") as check:
             check.expect(["Seat reservation job 1 completed"], first.log.wait(1, _FINISH if completed else 0))
         with grader.check("GET /process again starts no more workers", "one-worker") as check:
-            _expect(check, first, "/process", 200, _PROCESSING)
-            _expect(check, first, "/process", 200, _PROCESSING)
+            first.expect(check, "/process", 200, _PROCESSING)
+            first.expect(check, "/process", 200, _PROCESSING)
             check.expect(1, len(first.seats.workers))
         with grader.check("a reservation job that cannot be saved answers 503 Reservation failed",
                           "answer-after-save") as check:
             first.queue_client.failing = True
             try:
-                _expect(check, first, "/reserve_seat", 503, _FAILED)
+                first.expect(check, "/reserve_seat", 503, _FAILED)
             finally:
                 first.queue_client.failing = False
     _check_last_seat(grader, module)
@@ -228,12 +203,12 @@ def _check_last_seat(grader: Grader, module: ModuleType) -> None:
     client.set(SEATS_KEY, 1)
     with _serving(grader, module, store) as service:
         with grader.check("a restart keeps the stored count", "keep-on-restart") as check:
-            _expect(check, service, "/available_seats", 200, _seats(1))
+            service.expect(check, "/available_seats", 200, _seats(1))
         with grader.check("the last seat switches reservations off; a job finding no seat fails with "
                           "'Not enough seats available'", "switch-off-at-zero") as check:
-            _expect(check, service, "/reserve_seat", 202, _IN_PROCESS)
-            _expect(check, service, "/reserve_seat", 202, _IN_PROCESS)
-            _expect(check, service, "/process", 200, _PROCESSING)
+            service.expect(check, "/reserve_seat", 202, _IN_PROCESS)
+            service.expect(check, "/reserve_seat", 202, _IN_PROCESS)
+            service.expect(check, "/process", 200, _PROCESSING)
             states = _wait_jobs(service.seats.queue, 2)
             check.expect(sorted([JobState.COMPLETE, JobState.FAILED]), sorted(states),
                          diagnose=lambda _: "seats-below-zero")
@@ -245,9 +220,9 @@ def _check_last_seat(grader: Grader, module: ModuleType) -> None:
                                  f"Seat reservation job {failed_id} failed: {NOT_ENOUGH_SEATS}"]), lines,
                          diagnose=lambda _: "seats-below-zero")
             check.expect("0", service.client.get(SEATS_KEY), diagnose=lambda _: "seats-below-zero")
-            _expect(check, service, "/available_seats", 200, _seats(0))
+            service.expect(check, "/available_seats", 200, _seats(0))
         with grader.check("then GET /reserve_seat answers 409 Reservation are blocked", "switch-off-at-zero") as check:
-            _expect(check, service, "/reserve_seat", 409, _BLOCKED)
+            service.expect(check, "/reserve_seat", 409, _BLOCKED)
     with grader.check("another server process sees reservations blocked (the switch is in Redis)",
                       "switch-in-redis") as check:
         try:
@@ -255,5 +230,5 @@ def _check_last_seat(grader: Grader, module: ModuleType) -> None:
         except Exception as error:  # the file loaded once already: this is unexpected
             check.fail("the file loaded again", str(error))
         with _serving(grader, second, store) as other:
-            _expect(check, other, "/reserve_seat", 409, _BLOCKED)
+            other.expect(check, "/reserve_seat", 409, _BLOCKED)
     store.close()

@@ -13,10 +13,9 @@ from typing import Any
 
 import redis
 
-from queuesim.practice.apps import RouteError, create_stock_app
-from queuesim.practice.grading import Check, Grader, need
-from queuesim.practice.learner import describe_error
-from queuesim.practice.loopback import Answer, Served
+from queuesim.practice.apps import create_stock_app
+from queuesim.practice.checks.routes import ServedRoutes
+from queuesim.practice.grading import Grader, need
 from queuesim.practice.races import RaceSpec, check_race, read_int, results_of
 from queuesim.practice.stores import Store
 from queuesim.stock import PRODUCTS
@@ -44,15 +43,13 @@ def _short(item_id: int) -> str:
     return _compact({"status": "Not enough stock available", "itemId": item_id})
 
 
-class Service:
+class Service(ServedRoutes):
     """The learner's stock service on a fresh store, served on a loopback port for a block."""
 
     def __init__(self, grader: Grader, module: ModuleType) -> None:
-        self.grader = grader
         self.store = Store()
         self.client = self.store.client()
-        self.app = create_stock_app(module, self.client)
-        self.served = Served(self.app)
+        super().__init__(grader, create_stock_app(module, self.client))
 
     def __enter__(self) -> Service:
         self.served.__enter__()
@@ -61,27 +58,6 @@ class Service:
     def __exit__(self, *exc: object) -> None:
         self.served.stop()
         self.store.close()
-
-    def get(self, check: Check, path: str) -> Answer:
-        """``GET path``; a route that raised or returned nonsense fails the check with the learner's error."""
-        errors_before = len(self.app.state.errors)
-        answer = self.served.get(path)
-        if answer.status == 500 and len(self.app.state.errors) > errors_before:
-            error: RouteError = self.app.state.errors[-1]
-            cause = error.error
-            if isinstance(cause, NotImplementedError):
-                check.fail(f"an answer to GET {path}",
-                           f"{error.route} {describe_error(cause, self.grader.files())}", "not-written")
-            detail = f"{error.route} {describe_error(cause, self.grader.files())}" if cause else str(error)
-            check.fail(f"an answer to GET {path}", f"500 (Internal server error): {detail}")
-        return answer
-
-
-def _expect(check: Check, service: Service, path: str, status: int, body: str,
-            concept_key: str | None = None) -> None:
-    answer = service.get(check, path)
-    if (answer.status, answer.text) != (status, body):
-        check.fail(f"GET {path} → {status} {body}", f"GET {path} → {answer}", concept_key)
 
 
 def _stock_spec(module: ModuleType) -> RaceSpec:
@@ -118,27 +94,27 @@ def check_stock(grader: Grader) -> None:
     listing = _compact([product_json(p) for p in PRODUCTS])
     with Service(grader, module) as service:
         with grader.check("GET /list_products answers 200 and the four products", "stock-routes") as check:
-            _expect(check, service, "/list_products", 200, listing)
+            service.expect(check, "/list_products", 200, listing)
         with grader.check("GET /list_products/1 answers the product and its currentQuantity 4",
                           "stock-key") as check:
-            _expect(check, service, "/list_products/1", 200, _product(1, 4))
+            service.expect(check, "/list_products/1", 200, _product(1, 4))
         with grader.check("an id that is not a product's answers 404 Product not found "
                           f"({', '.join(_NOT_A_PRODUCT)})", "product-id") as check:
             for item_id in _NOT_A_PRODUCT:
-                _expect(check, service, f"/list_products/{item_id}", 404, _NOT_FOUND)
+                service.expect(check, f"/list_products/{item_id}", 404, _NOT_FOUND)
         with grader.check("GET /reserve_product/3 twice: Reservation confirmed, then 409 Not enough stock available",
                           "stock-routes") as check:
-            _expect(check, service, "/reserve_product/3", 200, _confirmed(3))
-            _expect(check, service, "/reserve_product/3", 200, _confirmed(3))
-            _expect(check, service, "/reserve_product/3", 409, _short(3))
+            service.expect(check, "/reserve_product/3", 200, _confirmed(3))
+            service.expect(check, "/reserve_product/3", 200, _confirmed(3))
+            service.expect(check, "/reserve_product/3", 409, _short(3))
         with grader.check("once sold out, GET /list_products/3 shows currentQuantity 0", "falsy-zero") as check:
-            _expect(check, service, "/list_products/3", 200, _product(3, 0))
+            service.expect(check, "/list_products/3", 200, _product(3, 0))
         with grader.check("GET /reserve_product/<not a product> answers 404 Product not found",
                           "product-id") as check:
             for item_id in ("9", "1abc"):
-                _expect(check, service, f"/reserve_product/{item_id}", 404, _NOT_FOUND)
+                service.expect(check, f"/reserve_product/{item_id}", 404, _NOT_FOUND)
         with grader.check("Redis key item.<id> holds the remaining stock", "stock-key") as check:
-            _expect(check, service, "/reserve_product/1", 200, _confirmed(1))
+            service.expect(check, "/reserve_product/1", 200, _confirmed(1))
             check.expect("3", service.client.get("item.1"))
     with grader.check("two buyers of the last unit: exactly one is confirmed, whatever the timing",
                       "get-then-set") as check:
