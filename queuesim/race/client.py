@@ -52,10 +52,10 @@ __all__ = [
     "UNWIND_LIMIT",
     "Bridge",
     "ClientGreenlet",
-    "ComputeGuard",
     "FakeRaceClient",
     "FastRaceClient",
     "Request",
+    "StallGuard",
     "sleep",
     "virtual_sleeps",
 ]
@@ -123,7 +123,7 @@ class Bridge:
         self.greenlet: ClientGreenlet | None = None
         self.open = True
         self.unwinding_calls = 0
-        #: round trips and pauses so far (the compute guard watches it move)
+        #: round trips and pauses so far (the stall guard watches it move)
         self.round_trips = 0
 
     def __repr__(self) -> str:
@@ -175,7 +175,7 @@ UNWIND_LIMIT = 100
 #: What :meth:`Bridge.unwound` hands the parent when it abandons a client.
 ABANDONED = object()
 
-#: What a client's greenlet hands its process when :class:`ComputeGuard` stops it.
+#: What a client's greenlet hands its process when :class:`StallGuard` stops it.
 STALLED = object()
 
 #: A bridge that never suspends (for pipelines being garbage-collected, and closed clients).
@@ -183,18 +183,21 @@ _DIRECT = Bridge(-1)
 _DIRECT.open = False
 
 
-class ComputeGuard:
-    """Stops a simulated client computing longer than ``seconds`` of CPU time between two round trips.
+class StallGuard:
+    """Stops a simulated client running longer than ``seconds`` of wall-clock time between two round trips.
 
-    The command budget cannot see a loop that sends nothing (a bare ``except:``
-    retrying an error raised before any command): nothing else would ever run, and
-    the run would hang. While the guard is entered, an interval timer of process CPU
-    time (``ITIMER_VIRTUAL``) ticks ten times per ``seconds``; a tick that finds the
-    same client running with no round trip since ``seconds`` ago suspends it for
-    good, and its process gets :data:`STALLED`; a client unwinding a stopped run gets
-    a tenth of ``seconds``. Only in the main thread, where
-    ``signal.setitimer`` exists and nobody else handles ``SIGVTALRM``; nested
-    guards leave the outer one in charge.
+    The command budget cannot see a client that sends nothing: one looping without a
+    command (a bare ``except:`` retrying an error raised before any), or one blocked
+    on something outside the simulation, such as a ``threading.Lock`` another
+    simulated client holds (the clients are greenlets of one thread: the holder can
+    never run again). Either would hang the run. While the guard is entered, an
+    interval timer (``ITIMER_REAL``) ticks ten times per ``seconds``, interrupting a
+    blocked ``acquire`` too; a tick that finds the same client running with no round
+    trip since ``seconds`` ago suspends it for good, and its process gets
+    :data:`STALLED`; a client unwinding a stopped run gets a tenth of ``seconds``.
+    Only in the main thread, where ``signal.setitimer`` exists and nobody else
+    handles ``SIGALRM`` (pytest-timeout's signal method does); nested guards leave
+    the outer one in charge.
     """
 
     _active = False
@@ -207,23 +210,23 @@ class ComputeGuard:
         self._armed = False
         self._previous: Any = None
 
-    def __enter__(self) -> ComputeGuard:
-        if ComputeGuard._active or not hasattr(signal, "setitimer"):
+    def __enter__(self) -> StallGuard:
+        if StallGuard._active or not hasattr(signal, "setitimer"):
             return self
         if threading.current_thread() is not threading.main_thread():
             return self
-        if signal.getsignal(signal.SIGVTALRM) not in (signal.SIG_DFL, signal.SIG_IGN, None):
+        if signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, signal.SIG_IGN, None):
             return self  # somebody else's timer
-        self._previous = signal.signal(signal.SIGVTALRM, self._tick)
-        signal.setitimer(signal.ITIMER_VIRTUAL, self._interval, self._interval)
-        self._armed = ComputeGuard._active = True
+        self._previous = signal.signal(signal.SIGALRM, self._tick)
+        signal.setitimer(signal.ITIMER_REAL, self._interval, self._interval)
+        self._armed = StallGuard._active = True
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._armed:
-            signal.setitimer(signal.ITIMER_VIRTUAL, 0)
-            signal.signal(signal.SIGVTALRM, self._previous)
-            self._armed = ComputeGuard._active = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous)
+            self._armed = StallGuard._active = False
 
     def _tick(self, signum: int, frame: Any) -> None:
         current = greenlet.getcurrent()
@@ -235,7 +238,7 @@ class ComputeGuard:
             self._mark, self._ticks = mark, 0
             return
         self._ticks += 1
-        if self._ticks >= (10 if current.bridge.open else 1):  # a stopped run's client gets a tenth to unwind
+        if self._ticks >= (10 if current.bridge.open else 1):
             self._mark, self._ticks = None, 0
             current.bridge.abandon(STALLED)
 

@@ -27,7 +27,7 @@ from typing import Any
 __all__ = ["register"]
 
 _DEFAULTS = {"clients": 10, "schedules": 100, "seed": 1, "rtt_ms": 1.0, "scheduler": "mixed", "backend": "fast",
-             "max_commands": 10_000, "max_compute_seconds": 5.0}
+             "max_commands": 10_000, "stall_seconds": 5.0}
 
 
 def _plot_path(text: str) -> str:
@@ -67,9 +67,9 @@ def register(sub: Any) -> None:
                    help="also check the invariant after every command (unfinished clients' results: RUNNING)")
     p.add_argument("--max-commands", type=int, default=_DEFAULTS["max_commands"], metavar="N",
                    help="command budget of one schedule; past it the target is taken to loop (default 10000)")
-    p.add_argument("--max-compute-seconds", type=float, default=_DEFAULTS["max_compute_seconds"], metavar="T",
-                   help="CPU seconds one client may compute between two commands; past it the target is taken to "
-                        "loop without sending any (default 5)")
+    p.add_argument("--stall-seconds", type=float, default=_DEFAULTS["stall_seconds"], metavar="T",
+                   help="seconds one client may run between two commands; past it the target is taken to loop "
+                        "without sending any, or to wait on a lock another client holds (default 5)")
     p.add_argument("--backend", choices=["fast", "fakeredis"], default=_DEFAULTS["backend"],
                    help="the simulated store: fast (default) or fakeredis (more commands, slower)")
     p.add_argument("--plot", type=_plot_path, metavar="FILE",
@@ -80,7 +80,7 @@ def register(sub: Any) -> None:
 
 def _replay_command(args: argparse.Namespace, seed: int) -> str:
     words = ["queuesim", "race-check", args.target, "--setup", args.setup, "--invariant", args.invariant]
-    for option in ("clients", "rtt_ms", "arrival_rate", "scheduler", "max_commands", "max_compute_seconds", "backend"):
+    for option in ("clients", "rtt_ms", "arrival_rate", "scheduler", "max_commands", "stall_seconds", "backend"):
         value = getattr(args, option)
         if value is not None and value != _DEFAULTS.get(option):
             words += [f"--{option.replace('_', '-')}", f"{value:g}" if isinstance(value, float) else str(value)]
@@ -115,7 +115,7 @@ def _run(args: argparse.Namespace) -> int:
             raise ValueError(f"--schedules must be 1 or more, got {args.schedules}")
         load = Load(target, clients=args.clients, setup=setup, invariant=invariant, arrival_rate=args.arrival_rate,
                     rtt_ms=args.rtt_ms, check_every_command=args.check_every_command,
-                    max_commands=args.max_commands, max_compute_seconds=args.max_compute_seconds,
+                    max_commands=args.max_commands, stall_seconds=args.stall_seconds,
                     backend=args.backend)
     except ValueError as exc:  # an option out of range: the Load's own checks say which
         args.usage_error(str(exc))

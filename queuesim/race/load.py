@@ -103,11 +103,12 @@ class Load:
         max_commands: the command budget of one schedule (round trips and
             :func:`~queuesim.race.sleep` calls of all clients): past it the run stops with
             a :class:`~queuesim.race.RaceError` (a target that never ends).
-        max_compute_seconds: the CPU time one client may spend between two of its
-            round trips (or sleeps): past it the run stops with a
-            :class:`~queuesim.race.RaceError` (a loop that sends nothing, such as a
-            bare ``except:`` retrying an error raised before any command). Watched
-            in the main thread where ``signal.setitimer`` exists.
+        stall_seconds: the wall-clock time one client may run between two of its round
+            trips (or sleeps): past it the run stops with a
+            :class:`~queuesim.race.RaceError`: a loop that sends nothing (a bare
+            ``except:`` retrying an error raised before any command), or a client
+            blocked outside the simulation (a ``threading.Lock`` another client holds).
+            Watched in the main thread where ``signal.setitimer`` exists.
         backend: ``fast`` (default) or ``fakeredis`` (more commands, slower).
         decode_responses: whether ``r`` returns ``str`` (default) or ``bytes``.
 
@@ -125,7 +126,7 @@ class Load:
     delay: str = "exp"
     check_every_command: bool = False
     max_commands: int = 10_000
-    max_compute_seconds: float = 5.0
+    stall_seconds: float = 5.0
     backend: str = "fast"
     decode_responses: bool = True
 
@@ -143,7 +144,7 @@ class Load:
             kinds = ", ".join(DISTRIBUTION_KINDS)
             raise ValueError(f"unknown delay distribution {self.delay!r}; choose one of {kinds}")
         check_count(self.max_commands, "max_commands", 1)
-        check_positive(self.max_compute_seconds, "max_compute_seconds")
+        check_positive(self.stall_seconds, "stall_seconds")
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
 

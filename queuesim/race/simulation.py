@@ -29,8 +29,8 @@ from queuesim.race.client import (
     STALLED,
     Bridge,
     ClientGreenlet,
-    ComputeGuard,
     Request,
+    StallGuard,
     virtual_sleeps,
 )
 from queuesim.race.errors import RaceError
@@ -254,7 +254,7 @@ class _Simulation:
     def run(self) -> Run:
         load = self.load
         # the guard watches the clients while they run and while a stopped run unwinds them
-        with virtual_sleeps(), ComputeGuard(load.max_compute_seconds):
+        with virtual_sleeps(), StallGuard(load.stall_seconds):
             try:
                 if load.setup is not None:
                     self._setup()
@@ -412,10 +412,12 @@ class _Simulation:
         if message is STALLED:
             last = self.last[client]
             self._fail(RaceError(
-                f"client {client} computed for more than {self.load.max_compute_seconds:g} s of CPU time without "
-                f"sending a command ({self._where()}) after {last.command if last else 'no command'}; does it loop "
-                "without one (a bare except: retrying an error raised before any command)? (a target that needs "
-                "more: raise max_compute_seconds)"
+                f"client {client} ran for more than {self.load.stall_seconds:g} s without sending a command "
+                f"({self._where()}) {f'after {last.command}' if last else 'before any command'}: a loop that sends "
+                "nothing (a bare except: retrying an error raised before any command?), or waiting for something "
+                "outside the simulation, such as a threading lock another client holds (the simulated clients share "
+                "one thread; and a lock of one process does not guard a store that several share); a target that "
+                "needs longer: raise stall_seconds"
             ))
         assert isinstance(message, _Ended)
         self.results[client] = message.value

@@ -198,7 +198,7 @@ def test_a_file_that_fails_to_import(tmp_path: Path, capsys: pytest.CaptureFixtu
     [NAIVE, *CHECKS, "--clients", "0"],
     [NAIVE, *CHECKS, "--seed", str(2**32)],
     [NAIVE, *CHECKS, "--rtt-ms", "-1"],
-    [NAIVE, *CHECKS, "--max-compute-seconds", "0"],
+    [NAIVE, *CHECKS, "--stall-seconds", "0"],
     [NAIVE, *CHECKS, "--schedules", "many"],
     [NAIVE, "--invariant", "check"],
 ])
@@ -224,7 +224,7 @@ def test_from_a_shell_no_traceback(user_file: str) -> None:
 
 
 @pytest.mark.timeout(60, method="thread")
-def test_a_target_looping_without_commands_is_stopped_by_the_cpu_budget(tmp_path: Path,
+def test_a_target_looping_without_commands_is_stopped_by_the_stall_limit(tmp_path: Path,
                                                                         capsys: pytest.CaptureFixture[str]) -> None:
     # a bare except hides the error raised before any command: the command budget never sees it
     path = tmp_path / "hidden.py"
@@ -242,13 +242,13 @@ def hidden(r, i):
             except:
                 continue
 """)
-    code, out, err = _run([f"{path}:hidden", *CHECKS, "--max-compute-seconds", "0.2", "--clients", "1"],
+    code, out, err = _run([f"{path}:hidden", *CHECKS, "--stall-seconds", "0.2", "--clients", "1"],
                           capsys)
     assert code == 2
     assert out == ""
-    assert err.startswith("queuesim race-check: client 0 computed for more than 0.2 s of CPU time without sending "
+    assert err.startswith("queuesim race-check: client 0 ran for more than 0.2 s without sending "
                           "a command (schedule seed 1, measuring PCT's k with the clients one after the other) after "
-                          "GET stock; does it loop without one")
+                          "GET stock: a loop that sends nothing")
     assert len(err.splitlines()) == 1
 
 

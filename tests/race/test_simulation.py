@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 import redis
 
-from queuesim.race import RUNNING, Load, RaceError, run, sleep
+from queuesim.race import RUNNING, Load, OrderedScheduler, RaceError, run, run_with, sleep
 from queuesim.race.examples import stock
 
 
@@ -255,14 +256,36 @@ def _spinning_without_commands(r: redis.Redis, i: int) -> None:
 
 @pytest.mark.timeout(60, method="thread")
 @pytest.mark.parametrize("target", [_watch_loop_hiding_its_error, _spinning_without_commands])
-def test_a_client_computing_without_end_is_stopped_by_its_cpu_budget(target: Any) -> None:
-    # the command budget cannot see a loop that sends nothing; the CPU budget between two round trips can
-    load = Load(target, clients=2, setup=lambda r: r.set("stock", 4), max_compute_seconds=0.3)
-    with pytest.raises(RaceError, match=r"client \d computed for more than 0.3 s of CPU time without sending a "
+def test_a_client_computing_without_end_is_stopped_by_the_stall_limit(target: Any) -> None:
+    # the command budget cannot see a loop that sends nothing; the time limit between two round trips can
+    load = Load(target, clients=2, setup=lambda r: r.set("stock", 4), stall_seconds=0.3)
+    with pytest.raises(RaceError, match=r"client \d ran for more than 0.3 s without sending a "
                                         r"command \(schedule seed 6\)"):
         run(load, seed=6, scheduler="random")
 
 
-def test_the_cpu_budget_is_checked() -> None:
-    with pytest.raises(ValueError, match="max_compute_seconds"):
-        Load(lambda r, i: None, max_compute_seconds=0)
+def test_the_stall_limit_is_checked() -> None:
+    with pytest.raises(ValueError, match="stall_seconds"):
+        Load(lambda r, i: None, stall_seconds=0)
+
+
+_PROCESS_LOCK = threading.Lock()
+
+
+def _reserve_under_a_process_lock(r: redis.Redis, i: int) -> bool:
+    """A learner's guard: a lock of this process (the simulated clients are greenlets of one thread)."""
+    with _PROCESS_LOCK:
+        left = int(r.get("stock"))  # type: ignore[arg-type]
+        r.set("stock", left - 1)
+        return True
+
+
+@pytest.mark.timeout(60, method="thread")
+def test_a_client_blocked_on_a_threading_lock_another_holds_is_stopped() -> None:
+    # before: client 1 blocked the one thread in lock.acquire() while client 0, holding it, waited for its reply
+    load = Load(_reserve_under_a_process_lock, clients=2, setup=lambda r: r.set("stock", 4), stall_seconds=0.3)
+    with pytest.raises(RaceError, match=r"client 1 ran for more than 0.3 s without sending a command \(an explicit "
+                                        r"schedule\) before any command: .*a threading lock another client holds"):
+        run_with(load, OrderedScheduler(load, [(0, 1), (1, 1)]))
+    assert _PROCESS_LOCK.acquire(blocking=False)  # client 0 unwound and gave it back
+    _PROCESS_LOCK.release()
