@@ -26,6 +26,7 @@ __all__ = [
     "format_trace",
     "format_value",
     "preemptions",
+    "stable_repr",
 ]
 
 _WORD = 24  # longest argument shown in full (Lua sources, long values are cut)
@@ -97,10 +98,28 @@ def format_command(kind: str, commands: Sequence[Command]) -> str:
     return f"[{text}]" if kind == PIPELINE else text
 
 
+def stable_repr(value: Any) -> str:
+    """``repr(value)``, with the members of every set in sorted order (a set iterates in hash order,
+    which for strings changes from one process to the next)."""
+    if isinstance(value, set | frozenset):
+        if not value:
+            return repr(value)
+        inner = ", ".join(sorted(stable_repr(member) for member in value))
+        return f"{{{inner}}}" if isinstance(value, set) else f"frozenset({{{inner}}})"
+    if isinstance(value, list):
+        return "[" + ", ".join(stable_repr(item) for item in value) + "]"
+    if isinstance(value, tuple):
+        items = [stable_repr(item) for item in value]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{stable_repr(k)}: {stable_repr(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
 def format_reply(ok: bool, reply: Any, limit: int = _REPLY) -> str:
     """A reply as text: ``'4'``, ``True``, ``None``, ``[True, 3]``; an error as ``WatchError: ...``."""
     if ok:
-        text = repr(reply)
+        text = stable_repr(reply)
     else:
         message = str(reply)
         text = f"{type(reply).__name__}: {message}" if message else type(reply).__name__

@@ -57,3 +57,14 @@ def test_json_entries() -> None:
     entry = _entry(1, 0.0015, ("SET", "k", 3), True)
     assert entry_dict(entry) == {"client": 1, "t": 1.5, "command": "SET k 3", "reply": "True", "sent": 1.0,
                                  "received": 2.0, "error": False}
+
+
+def test_a_set_reply_reads_the_same_whatever_the_string_hashing() -> None:
+    # redis-py gives SMEMBERS as a Python set, which iterates in the order of the process's string hashing: the
+    # trace (and the JSON) of one seed differed from one process to the next
+    members = {f"member-{n}" for n in range(20)}
+    expected = "{" + ", ".join(repr(m) for m in sorted(members)) + "}"
+    assert format_reply(True, members, limit=1000) == expected
+    assert format_reply(True, [members, {"b": {"y", "x"}}], limit=2000) == f"[{expected}, {{'b': {{'x', 'y'}}}}]"
+    assert format_reply(True, {b"b", b"a"}) == "{b'a', b'b'}"
+    assert format_reply(True, set()) == "set()"
