@@ -14,7 +14,8 @@ that could not run (one line on stderr, never a traceback).
 tried), ``seed`` (the seed that replays the violation, or null), ``counterexample``
 (null, or ``{"clients": [...], "trace": [{"client", "t", "command", "reply"}, ...]}``,
 ``t`` in milliseconds of virtual time), and ``message``, ``scheduler``, ``schedule``,
-``clients``.
+``clients``, ``raised`` (clients that raised) and ``unstable`` (a run that went
+differently when run again).
 """
 
 from __future__ import annotations
