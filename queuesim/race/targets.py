@@ -2,17 +2,21 @@
 
 A file is loaded as a module of its own (named after the file, under
 ``queuesim_race_targets``), with its folder first on ``sys.path`` while it loads, so
-it can import its neighbours. Any failure (no such file or module, an exception or
+it can import its neighbours. A module is imported with the current folder on
+``sys.path``, as ``python -m queuesim`` has it. Any failure (no such file or module, an exception or
 a syntax error while importing, no such function, not callable) is a
 :class:`~queuesim.race.RaceError` whose message names the spec and the cause.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import importlib.util
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -40,6 +44,20 @@ def _is_path(where: str) -> bool:
     return where.endswith(".py") or "/" in where or "\\" in where
 
 
+@contextlib.contextmanager
+def _folder_on_path(folder: str) -> Iterator[None]:
+    """``folder`` first on ``sys.path`` while the block runs (unless it is there already)."""
+    if folder in sys.path:
+        yield
+        return
+    sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)
+
+
 def _load_file(where: str) -> ModuleType:
     path = Path(where).expanduser()
     if not path.is_file():
@@ -54,24 +72,21 @@ def _load_file(where: str) -> ModuleType:
         raise RaceError(f"cannot load {where} as Python")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    folder = str(path.parent)
-    sys.path.insert(0, folder)
     try:
-        spec.loader.exec_module(module)
+        with _folder_on_path(str(path.parent)):
+            spec.loader.exec_module(module)
     except BaseException as exc:
         del sys.modules[name]
         if isinstance(exc, KeyboardInterrupt):
             raise
         raise RaceError(f"importing {where} raised {type(exc).__name__}: {exc}") from exc
-    finally:
-        if folder in sys.path:
-            sys.path.remove(folder)
     return module
 
 
 def _load_module(where: str) -> ModuleType:
     try:
-        return importlib.import_module(where)
+        with _folder_on_path(os.getcwd()):  # as `python -m queuesim` has it (the installed script has its own folder)
+            return importlib.import_module(where)
     except ModuleNotFoundError as exc:
         if exc.name is not None and (where == exc.name or where.startswith(exc.name + ".")):
             raise RaceError(f"no module named {where!r} (for a file, give its path ending in .py)") from exc

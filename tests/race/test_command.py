@@ -262,3 +262,16 @@ def test_clients_that_raise_are_never_silent(user_file: str, capsys: pytest.Capt
                       "error": "client 0 raised RuntimeError: boom before any command"}
     assert err == ("queuesim race-check: note: clients raised in 3 of 3 schedules (their exceptions were their "
                    "results); the first: client 0 raised RuntimeError: boom before any command (schedule seed 1)\n")
+
+
+def test_a_module_in_the_current_folder_is_found_as_python_m_finds_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # the installed `queuesim` script has its own folder first on sys.path, not the current one as `python -m` has
+    (tmp_path / "learner_stock_module.py").write_text(USER_CODE)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", str(tmp_path))])
+    code, out, err = _run(["learner_stock_module:reserve", *CHECKS, "--clients", "2", "--json"], capsys)
+    assert (code, err) == (1, "")
+    assert json.loads(out)["message"] == "lost update"
+    assert str(tmp_path) not in sys.path  # only while importing
+    sys.modules.pop("learner_stock_module", None)
