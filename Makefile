@@ -26,13 +26,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Unit and integration tests plus every notebook under nbval, in one run.
+# Unit and integration tests plus every notebook under nbval, in one run
+# (notebooks/conftest.py gives the notebooks' kernels matplotlib's inline backend).
 pytest: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \
+	$(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \
 		--nbval-sanitize-with notebooks/sanitize.cfg $(PYTEST_ARGS)
 
+# Re-execute the notebooks in place (all, or NOTEBOOKS="notebooks/a.ipynb ..."), figures included.
 notebooks: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python notebooks/execute.py
+	$(BIN)/python notebooks/execute.py $(NOTEBOOKS)
 
 # JupyterLab on notebooks/, opened at the way in (the kernel is this .venv's Python).
 lab: $(STAMP)

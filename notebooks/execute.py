@@ -4,9 +4,12 @@ Usage: ``python notebooks/execute.py [NOTEBOOK ...]`` (default: every
 ``notebooks/*.ipynb``); ``make notebooks`` runs it for all of them.
 
 The kernel is this interpreter (the project's venv), not whatever ``python3``
-kernelspec happens to be installed; ``MPLBACKEND=Agg`` is set and ``REDIS_URL``
-is removed from the kernel's environment, so committed outputs always come from
-the fresh, seeded embedded store.
+kernelspec happens to be installed. Matplotlib draws with the inline backend, so
+every figure is stored in the notebook as an ``image/png`` output (nbval compares
+only the text beside it, ``<Figure size …>``); ``REDIS_URL`` is removed from the
+kernel's environment, so committed outputs always come from the fresh, seeded
+embedded store. Widget state is not stored: a widget cell keeps only its text
+output, and the static figure beside it is what a reader without a kernel sees.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +40,14 @@ class CurrentInterpreterKernels(KernelSpecManager):
         return KernelSpec(resource_dir=ipykernel.kernelspec.RESOURCES, **spec)
 
 
+#: Matplotlib's backend in a kernel: figures become image/png outputs of their cell.
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
 def kernel_environment() -> dict[str, str]:
-    """This process's environment without REDIS_URL, with a non-interactive matplotlib backend."""
+    """This process's environment without REDIS_URL, with matplotlib's inline backend."""
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env["MPLBACKEND"] = "Agg"
+    env["MPLBACKEND"] = INLINE_BACKEND
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # keeps the debugger's frozen-modules note off stderr
     return env
 
@@ -54,6 +62,7 @@ def execute(path: Path, timeout: int = 300) -> None:
         km=km,
         timeout=timeout,
         record_timing=False,
+        store_widget_state=False,
         resources={"metadata": {"path": str(path.parent)}},
     )
     try:
@@ -64,6 +73,7 @@ def execute(path: Path, timeout: int = 300) -> None:
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = coalesce_streams(cell.outputs)
+    nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
 
 
@@ -92,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     paths = args.notebooks or sorted(HERE.glob("*.ipynb"))
     for path in paths:
         print(f"executing {path}", flush=True)  # noqa: T201 - progress for the person running it
+        started = time.perf_counter()
         execute(path)
+        print(f"  {time.perf_counter() - started:.1f} s", flush=True)  # noqa: T201 - each must stay under ~30 s
     return 0
 
 

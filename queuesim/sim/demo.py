@@ -240,6 +240,7 @@ def _write(report: DemoReport, out_dir: Path) -> list[Path]:
         s = report.settings
         fig, (left, right) = plt.subplots(1, 2, figsize=(7.5, 3.4))
         plot_race_sweep(left, report.race, "oversold", ceiling=s.race_clients - s.race_stock,
+                        ceiling_label=f"every buyer confirmed ({s.race_clients - s.race_stock})",
                         ylabel="units oversold (mean per sale)", title="Oversell")
         plot_race_sweep(right, report.race, "retries", ylabel="WATCH retries (mean per sale)", title="Retries")
         right.set_xlabel("λ·RTT")
@@ -251,7 +252,7 @@ def _write(report: DemoReport, out_dir: Path) -> list[Path]:
             runs = [r for r in report.queue if r.config.workers == c]
             grid = [min(s.queue_loads) + (max(s.queue_loads) - min(s.queue_loads)) * i / 100 for i in range(101)]
             plot_sim_vs_theory(
-                ax, [r.config.load for r in runs], [r.mean_wait.mean for r in runs],
+                ax, [r.config.load + 0.006 * (k - 0.5) for r in runs], [r.mean_wait.mean for r in runs],
                 [r.mean_wait.half_width for r in runs],
                 [float(mmc(rho * c, 1.0, c).mean_wait) for rho in grid], theory_xs=grid,
                 label=f"{c} worker{'s' if c > 1 else ''}: simulation, 95% CI",

@@ -200,6 +200,7 @@ def plot_race_sweep(
     measure: str,
     *,
     ceiling: float | None = None,
+    ceiling_label: str | None = None,
     ylabel: str | None = None,
     title: str | None = None,
 ) -> Axes:
@@ -207,7 +208,7 @@ def plot_race_sweep(
 
     Strategies are drawn in :data:`STRATEGY_STYLES`, so lines that coincide stay
     distinguishable; x is logarithmic. ``ceiling`` draws a dotted horizontal line
-    (e.g. buyers − stock, the most a sale can oversell).
+    (e.g. buyers − stock, the most a sale can oversell), labelled ``ceiling_label``.
     """
     strategies = list(dict.fromkeys(p.strategy for p in points))
     if not strategies:
@@ -217,7 +218,8 @@ def plot_race_sweep(
         ax.plot([p.load for p in mine], [float(getattr(p, measure)) for p in mine], label=strategy,
                 **STRATEGY_STYLES.get(strategy, {"marker": "o"}))
     if ceiling is not None:
-        ax.axhline(ceiling, color="gray", linestyle=(0, (1, 3)), linewidth=1, label=f"ceiling {ceiling:g}")
+        ax.axhline(ceiling, color="gray", linestyle=(0, (1, 3)), linewidth=1,
+                   label=ceiling_label or f"ceiling {ceiling:g}")
     ax.set_xscale("log")
     _label_axes(ax, "λ·RTT (buyers arriving within one round trip)", ylabel, title)
     ax.legend()
