@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck pytest notebooks lab bench clean
+.PHONY: run test lint typecheck pytest notebooks lab book bench clean
 
 run: $(STAMP)
 	$(BIN)/queuesim demo
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "queuesim needs Python 3.11 or newer; found " + sys.version.split()[0] + " (set PYTHON=python3.11)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,fast]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,fast,notebooks,book]"
 	@touch $(STAMP)
 
 lint: $(STAMP)
@@ -40,8 +40,14 @@ notebooks: $(STAMP)
 lab: $(STAMP)
 	cd notebooks && ../$(BIN)/jupyter lab 00_start_here.ipynb
 
+# The book: docs/ and the notebooks with their committed outputs, as a static site in build/book
+# (open build/book/index.html). Warnings are errors; tests/book builds it again and reads it in Chromium.
+book: $(STAMP)
+	$(BIN)/python -m sphinx -b html -c docs -q -W --keep-going . build/book
+	@echo "the book: build/book/index.html"
+
 bench: $(STAMP)
 	$(BIN)/queuesim bench queue $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache out
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache out build/book

@@ -153,7 +153,7 @@ def littles_law(number: float | None = None, rate: float | None = None, time: fl
 
 
 def little_gap(number: float, rate: float, time: float) -> float:
-    """How far measured (L, λ, W) are from Little's law: |L − λW| / max(L, λW), 0 when both are 0."""
+    """How far measured (L, λ, W) are from Little's law: ``|L − λW| / max(L, λW)``, 0 when both are 0."""
     product = rate * time
     scale = max(abs(number), abs(product))
     return 0.0 if scale == 0 else abs(number - product) / scale
