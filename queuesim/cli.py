@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "queuesim.race.commands",
     "queuesim.bench_commands",
     "queuesim.web.commands",
+    "queuesim.practice.commands",
 )
 
 
