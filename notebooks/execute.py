@@ -8,8 +8,9 @@ kernelspec happens to be installed. Matplotlib draws with the inline backend, so
 every figure is stored in the notebook as an ``image/png`` output (nbval compares
 only the text beside it, ``<Figure size …>``); ``REDIS_URL`` is removed from the
 kernel's environment, so committed outputs always come from the fresh, seeded
-embedded store. Widget state is not stored: a widget cell keeps only its text
-output, and the static figure beside it is what a reader without a kernel sees.
+embedded store. Widgets are not stored (neither their state nor their placeholder
+outputs, whose model ids change on every run): a widget comes alive when its cell
+runs, and the static figure beside it is what a reader without a kernel sees.
 """
 
 from __future__ import annotations
@@ -72,9 +73,14 @@ def execute(path: Path, timeout: int = 300) -> None:
             km.shutdown_kernel(now=True)
     for cell in nb.cells:
         if cell.cell_type == "code":
-            cell.outputs = coalesce_streams(cell.outputs)
+            cell.outputs = [o for o in coalesce_streams(cell.outputs) if not is_widget_view(o)]
     nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
+
+
+def is_widget_view(output: Any) -> bool:
+    """A live widget's placeholder: without its state it shows nothing, and its model id changes every run."""
+    return "application/vnd.jupyter.widget-view+json" in output.get("data", {})
 
 
 def coalesce_streams(outputs: list[Any]) -> list[Any]:
