@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, SupportsIndex
 
@@ -287,23 +289,46 @@ async def _asyncio_sleep(delay: float, result: Any = None) -> Any:
     return await _REAL_ASYNCIO_SLEEP(delay, result)
 
 
+_REAL_UUID1 = uuid.uuid1
+_REAL_UUID4 = uuid.uuid4
+_ids: Iterator[int] = itertools.count(1)
+
+
+def _uuid1(node: int | None = None, clock_seq: int | None = None) -> uuid.UUID:
+    if isinstance(greenlet.getcurrent(), ClientGreenlet):
+        return uuid.UUID(int=next(_ids), version=1)
+    return _REAL_UUID1(node, clock_seq)
+
+
+def _uuid4() -> uuid.UUID:
+    if isinstance(greenlet.getcurrent(), ClientGreenlet):
+        return uuid.UUID(int=next(_ids), version=4)
+    return _REAL_UUID4()
+
+
 _patched = 0
 
 
 @contextlib.contextmanager
 def virtual_sleeps() -> Iterator[None]:
-    """While it lasts, ``time.sleep`` and ``asyncio.sleep`` in a simulated client are virtual think time.
+    """While it lasts, sleeps in a simulated client are virtual think time, and its uuids are numbered.
 
     A learner's retry loop, redis-py's ``Lock`` and queuesim's sync driver wait with
     ``time.sleep``; in a simulated client a real sleep would stop the whole
-    simulation for real seconds while no virtual time passed. Called anywhere else
-    (another thread, the setup, the invariant), both are the real ones. Nested uses
-    patch once; the originals are back when the outermost ends.
+    simulation for real seconds while no virtual time passed. And ``uuid.uuid1`` and
+    ``uuid.uuid4`` number their ids 1, 2, 3, … from the start of the outermost use,
+    so redis-py's ``Lock`` tokens (``uuid1``: the clock and the machine) are the same
+    for the same seed. Called anywhere else (another thread, the setup, the
+    invariant), all are the real ones. Nested uses patch once; the originals are
+    back when the outermost ends.
     """
-    global _patched
+    global _patched, _ids
     if _patched == 0:
+        _ids = itertools.count(1)
         time.sleep = _time_sleep
         asyncio.sleep = _asyncio_sleep
+        uuid.uuid1 = _uuid1
+        uuid.uuid4 = _uuid4
     _patched += 1
     try:
         yield
@@ -312,6 +337,8 @@ def virtual_sleeps() -> Iterator[None]:
         if _patched == 0:
             time.sleep = _REAL_SLEEP
             asyncio.sleep = _REAL_ASYNCIO_SLEEP
+            uuid.uuid1 = _REAL_UUID1
+            uuid.uuid4 = _REAL_UUID4
 
 
 # --------------------------------------------------------------------------- the suspending client classes

@@ -185,3 +185,29 @@ def test_a_deterministic_target_is_stable() -> None:
     assert finding.unstable is None
     assert finding.unstable_note() is None
     assert finding.to_dict()["unstable"] is None
+
+
+def _reserve_under_a_redis_lock(r: redis.Redis, i: int) -> bool:
+    with r.lock("stock-lock", timeout=1, sleep=0.01):  # redis-py's Lock: a uuid1 token, time.sleep between tries
+        left = int(r.get(stock.KEY))  # type: ignore[arg-type]
+        if left < 1:
+            return False
+        r.set(stock.KEY, left - 1)
+        return True
+
+
+def test_redis_pys_lock_runs_the_same_for_the_same_seed() -> None:
+    # its token was uuid1(): the clock and the machine, another in every run, so no trace of it replayed
+    load = Load(_reserve_under_a_redis_lock, clients=4, setup=stock.setup, invariant=stock.check)
+    first, second = run(load, seed=3), run(load, seed=3)
+    assert [(e.client, e.at, e.command, e.reply_text) for e in first.trace] == [
+        (e.client, e.at, e.command, e.reply_text) for e in second.trace
+    ]
+    tokens = {e.commands[0][2] for e in first.trace if e.command.startswith("SET stock-lock")}
+    assert len(tokens) == 4  # one per acquisition, all different
+    finding = find_race(load, seed=1, schedules=30)
+    assert not finding.violation
+    assert finding.unstable is None
+    import uuid
+
+    assert uuid.uuid1() != uuid.uuid1()  # outside a run: the real ones
