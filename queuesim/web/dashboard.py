@@ -26,8 +26,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from queuesim._version import __version__
 from queuesim.connection import redis_url as check_url
+from queuesim.queue.core import check_name, wall_clock_ms
 from queuesim.queue.keys import QueueKeys
-from queuesim.queue.queue import _check_name, wall_clock_ms
 from queuesim.web import kue_models
 from queuesim.web.clients import DEFAULT_TIMEOUT, ClientKind, server_client
 from queuesim.web.common import DEFAULT_DEADLINE, ClientSource, RedisRunner, install_error_handlers
@@ -203,7 +203,7 @@ def create_dashboard_app(
     Raises:
         ValueError: a bad prefix, token or deadline.
     """
-    _check_name(prefix)
+    check_name(prefix)
     check_token(token)
     if isinstance(block_ms, bool) or not isinstance(block_ms, int) or block_ms < 1:
         raise ValueError(f"block_ms must be an int >= 1, got {block_ms!r}")

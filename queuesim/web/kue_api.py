@@ -31,6 +31,7 @@ from queuesim.queue.job import Job
 from queuesim.queue.keys import QueueKeys
 from queuesim.queue.options import normalize_priority
 from queuesim.queue.queue import Queue
+from queuesim.queue.record import enqueue_fields
 from queuesim.web import kue_models as m
 from queuesim.web import kue_ops as ops
 from queuesim.web.api_errors import ApiError, install_api_errors
@@ -318,7 +319,7 @@ def add_kue_routes(
         for name, indexes in by_type.items():
             keys = QueueKeys(name, prefix)
             await runner.run(_register(keys))
-            payload = [(specs[i].data_json, specs[i].options.fields()) for i in indexes]
+            payload = [(specs[i].data_json, enqueue_fields(specs[i].options)) for i in indexes]
             ids, _ = await runner.run(conv.enqueue(keys, events_maxlen, clock(), payload))
             for i, job_id in zip(indexes, ids, strict=True):
                 state = "delayed" if specs[i].options.delay > 0 else "inactive"

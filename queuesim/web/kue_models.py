@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError
 
 from queuesim.errors import InvalidJobOption
+from queuesim.queue.core import check_name
 from queuesim.queue.options import PRIORITY_MAX, PRIORITY_MIN, JobOptions, encode_json
-from queuesim.queue.queue import _check_name
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -308,7 +308,7 @@ def check_queue_name(name: str) -> str:
 
     ``Queue``'s own check: length, no braces, no control characters.
     """
-    return _check_name(name)
+    return check_name(name)
 
 
 def _message(exc: ValidationError) -> str:

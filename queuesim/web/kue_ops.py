@@ -17,7 +17,7 @@ from typing import Any
 
 from queuesim.drivers import Batch, Conversation
 from queuesim.queue.conversations import STATES
-from queuesim.queue.events import parse_entry, stream_id_key
+from queuesim.queue.events import Event, history, parse_entry
 from queuesim.queue.keys import QueueKeys
 
 __all__ = [
@@ -211,30 +211,14 @@ def _totals(reply: Any) -> dict[str, int]:
     return {_s(items[i]): int(items[i + 1]) for i in range(0, len(items), 2)}
 
 
-def _event_json(type: str, entry_id: Any, fields: Any) -> dict[str, Any]:
-    if not isinstance(fields, dict):  # a flat [k, v, k, v] reply
-        items = list(fields)
-        fields = {items[i]: items[i + 1] for i in range(0, len(items), 2)}
-    event = parse_entry(entry_id, fields)
+def _event_json(type: str, event: Event) -> dict[str, Any]:
     return {"type": type, "id": event.job_id, "event": event.name, "args": list(event.args),
-            "at": stream_id_key(event.stream_id)[0], "stream_id": event.stream_id}
+            "at": event.at, "stream_id": event.stream_id}
 
 
 def timeline(prefix: str, type: str, job_id: str) -> Conversation[list[dict[str, Any]]]:
-    """The events of one job still in its queue's stream, oldest first."""
-    entries = yield ("XRANGE", QueueKeys(type, prefix).events, "-", "+")
-    # the stream holds every job's events: pick this job's before decoding anything
-    return [_event_json(type, i, f) for i, f in entries if _s(_field(f, "id")) == job_id]
-
-
-def _field(fields: Any, name: str) -> Any:
-    if isinstance(fields, dict):
-        return fields.get(name, fields.get(name.encode()))
-    items = list(fields)
-    for i in range(0, len(items) - 1, 2):
-        if _s(items[i]) == name:
-            return items[i + 1]
-    return None
+    """The events of one job still in its queue's stream, oldest first (the queue's own ``history``)."""
+    return [_event_json(type, e) for e in (yield from history(QueueKeys(type, prefix), job_id, None))]
 
 
 def stream_cursors(prefix: str, names: Sequence[str]) -> Conversation[dict[str, str]]:
@@ -262,6 +246,6 @@ def read_events(
     for key, entries in streams:
         name = by_key[_s(key)]
         for entry_id, fields in entries:
-            events.append(_event_json(name, entry_id, fields))
+            events.append(_event_json(name, parse_entry(entry_id, fields)))
             cursors[name] = _s(entry_id)
     return events
