@@ -498,6 +498,28 @@ def test_requeue_a_failed_job(dash: TestClient, queues: dict[str, Queue], method
     assert queues["email"].get_job(2).state == "complete"
 
 
+@pytest.mark.parametrize(("params", "runs"), [({}, 3), ({"reset_attempts": "false"}, 1)])
+def test_a_requeued_failed_job_gets_its_attempts_back(
+    dash: TestClient, queues: dict[str, Queue], params: dict[str, str], runs: int
+) -> None:
+    video = queues["video"]
+    calls: list[int] = []
+
+    def fail(job: Any) -> None:
+        calls.append(job.attempts)
+        raise RuntimeError("codec missing")
+
+    Worker(video, fail).run(burst=True)
+    assert dash.get("/job/1", params={"type": "video"}).json()["attempts"] == {"made": 3, "remaining": 0, "max": 3}
+    assert dash.post("/job/1/requeue", params={"type": "video", **params}).status_code == 200
+    made = 0 if runs == 3 else 3
+    assert dash.get("/job/1", params={"type": "video"}).json()["attempts"] == {
+        "made": made, "remaining": 3 - made, "max": 3}
+    calls.clear()
+    Worker(video, fail).run(burst=True)
+    assert len(calls) == runs
+
+
 def test_pause_and_resume_a_queue(dash: TestClient, queues: dict[str, Queue]) -> None:
     assert dash.post("/queues/video/pause").json() == {"message": "queue video paused", "type": "video", "paused": True}
     assert queues["video"].is_paused()
