@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 import redis
 
 from queuesim._version import __version__
+from queuesim.connection import EMBEDDED_ENV
 from queuesim.errors import QueuesimError
 
 __all__ = ["build_parser", "main"]
@@ -50,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
+    if not getattr(args, "needs_a_server", False):
+        # the exercises, the demo and the services are meant to run on the embedded store when no URL
+        # is given: that is a choice, not an accident, so no warning (see queuesim.connection)
+        os.environ.setdefault(EMBEDDED_ENV, "1")
     try:
         return int(func(args) or 0)
     except KeyboardInterrupt:
