@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "queuesim.sim.commands",
     "queuesim.bench_commands",
     "queuesim.web.commands",
+    "queuesim.queue.worker_command",
 )
 
 
