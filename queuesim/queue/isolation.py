@@ -37,7 +37,12 @@ __all__ = ["HorseSpec", "WorkHorse", "horse_spec", "server_url"]
 
 def _context() -> Any:
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" not in methods:
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # what every child needs, imported once by the fork server rather than by each child
+    context.set_forkserver_preload(["redis", "queuesim.queue.queue", "queuesim.queue.isolation"])
+    return context
 
 
 def server_url(client: Any) -> str:

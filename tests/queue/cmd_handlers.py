@@ -42,4 +42,12 @@ def hang(job: Any) -> str:
     return "woke"
 
 
+
+
+
+def hang_and_tell(job: Any) -> str:
+    """Records the process it runs in (``horse-pids``), then sleeps ``job.data["sleep"]`` seconds."""
+    job.queue.client.rpush("horse-pids", os.getpid())
+    time.sleep(float(job.data["sleep"]))
+    return "woke"
 NOT_CALLABLE = 42

@@ -152,6 +152,19 @@ class Running:
         return self.log.read_text()
 
 
+def test_isolate_runs_each_job_in_a_child_process(server: RedisServer) -> None:
+    client = redis.Redis.from_url(server.url, decode_responses=True)
+    q = Queue("default", redis=client)
+    q.create_bulk([{"sleep": 0}] * 3)
+    done = run_worker("cmd_handlers:hang_and_tell", "--redis", server.url, "--burst", "--isolate", "-c", "2")
+    assert done.returncode == 0, done.stderr
+    assert "a child process per job" in done.stderr
+    assert q.counts()["complete"] == 3
+    pids = client.lrange("horse-pids", 0, -1)
+    assert len(set(pids)) == 3  # a process of its own for each job
+    client.close()
+
+
 def _start(server: RedisServer, handler: str, queue: str, log: Path, *more: str) -> Running:
     return Running(worker_args(handler, "-q", queue, "--redis", server.url, "--processes", "2", "--concurrency", "4",
                                "--heartbeat", "0.2", *more), log)
