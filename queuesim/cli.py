@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "queuesim.bench_commands",
     "queuesim.web.commands",
     "queuesim.queue.worker_command",
+    "queuesim.queue.info_command",
 )
 
 

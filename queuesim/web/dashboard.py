@@ -3,8 +3,10 @@
 ``queuesim serve dashboard`` runs it. The page (``queuesim/web/static/``: plain
 HTML, CSS and JavaScript, no build step) lists jobs per state and queue, shows
 a job's data, progress, logs, error and timeline, retries, removes and
-re-prioritises jobs, pauses queues, and follows the queues' event streams
-through ``GET /events``. Without a token the server listens on loopback only;
+re-prioritises jobs, pauses queues, lists the live workers and what they run,
+and follows the queues' event streams through ``GET /events``. For operators:
+``/metrics`` (Prometheus), ``/healthz`` and ``/readyz`` (see
+:mod:`queuesim.web.operations`). Without a token the server listens on loopback only;
 with ``--token``, every route that changes something needs
 ``Authorization: Bearer <token>``.
 """
@@ -33,6 +35,7 @@ from queuesim.web.clients import DEFAULT_TIMEOUT, ClientKind, server_client
 from queuesim.web.common import DEFAULT_DEADLINE, ClientSource, RedisRunner, install_error_handlers
 from queuesim.web.kue_api import add_kue_routes
 from queuesim.web.live import BLOCK_MS, EventPump, event_stream
+from queuesim.web.operations import add_operations_routes
 from queuesim.web.serve import DEFAULT_HOST, serve
 
 __all__ = [
@@ -237,6 +240,7 @@ def create_dashboard_app(
 
     app.add_middleware(_Guard, local_only=token is None)
     add_kue_routes(app, runner, prefix=prefix, token=token, clock=clock, notify=pump.publish)
+    add_operations_routes(app, runner, prefix=prefix, clock=clock)
     _tidy_openapi(app)
 
     @app.get(

@@ -226,7 +226,7 @@ def add_kue_routes(
     @app.get("/stats", response_model=m.StatsOut, responses={503: _UNAVAILABLE}, tags=["kue"],
              summary="Counts per state and work time (Kue), with per-queue counts and timings")
     async def get_stats() -> JSONResponse:
-        return JSONResponse(await runner.run(ops.stats(prefix)))
+        return JSONResponse(await runner.run(ops.stats(prefix, clock())))
 
     @app.get("/job/types", response_model=list[str], responses={503: _UNAVAILABLE}, tags=["kue"],
              summary="Every queue name (Kue's job types)")

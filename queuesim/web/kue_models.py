@@ -141,6 +141,8 @@ class QueueStatsOut(_Counts):
     completedTotal: int
     failedTotal: int
     paused: bool
+    workers: int = Field(description="live workers on this queue (the worker registry)")
+    completedLastMinute: int = Field(description="jobs that completed in the last minute (and are still stored)")
     wait: Percentiles = Field(description="from when the final run became runnable to its start")
     processing: Percentiles = Field(description="the final run, from start to finish")
 

@@ -19,6 +19,7 @@ from queuesim.drivers import Batch, Conversation
 from queuesim.queue.conversations import STATES
 from queuesim.queue.events import Event, history, parse_entry
 from queuesim.queue.keys import QueueKeys
+from queuesim.queue.overview import overview
 
 __all__ = [
     "STATS_SAMPLE",
@@ -165,34 +166,26 @@ def _counts_camel(counts: dict[str, int]) -> dict[str, int]:
     return {f"{state}Count": counts[state] for state in STATES}
 
 
-def stats(prefix: str, sample: int = STATS_SAMPLE) -> Conversation[dict[str, Any]]:
+def stats(prefix: str, now: int, sample: int = STATS_SAMPLE) -> Conversation[dict[str, Any]]:
     """Kue's ``/stats`` (counts per state over every queue and ``workTime``) plus, per queue,
-    its counts, paused flag, totals, and wait and processing time percentiles (ms) of its
-    ``sample`` most recent complete jobs."""
-    names = yield from queue_names(prefix)
-    per_queue = len(STATES) + 3
-    steps: list[Any] = []
-    for name in names:
-        keys = QueueKeys(name, prefix)
-        steps += [("ZCARD", keys.state(s)) for s in STATES]
-        steps += [("HGETALL", keys.stats), ("HGET", keys.meta, "paused"),
-                  ("ZREVRANGE", keys.complete, 0, sample - 1)]
-    replies = (yield Batch.of(steps)) if steps else []
-    recent: list[list[str]] = []
+    its counts, paused flag, totals, live workers, completions over the last minute, and wait and
+    processing time percentiles (ms) of its ``sample`` most recent complete jobs."""
+    seen = yield from overview(prefix, now)
     queues: dict[str, dict[str, Any]] = {}
-    for n, name in enumerate(names):
-        part = replies[n * per_queue:(n + 1) * per_queue]
-        counts = {s: int(c) for s, c in zip(STATES, part, strict=False)}
-        totals = _totals(part[len(STATES)])
-        queues[name] = {
-            **_counts_camel(counts),
-            "workTime": totals.get("work_time", 0),
-            "completedTotal": totals.get("completed", 0),
-            "failedTotal": totals.get("failed", 0),
-            "paused": _s(part[len(STATES) + 1]) == "1" if part[len(STATES) + 1] is not None else False,
+    for q in seen.queues:
+        queues[q.name] = {
+            **_counts_camel(q.counts),
+            "workTime": q.work_time_ms,
+            "completedTotal": q.completed_total,
+            "failedTotal": q.failed_total,
+            "paused": q.paused,
+            "workers": q.workers,
+            "completedLastMinute": q.completed_last_minute,
         }
-        recent.append([_s(i) for i in part[len(STATES) + 2]])
-    lookups = [(name, ids) for name, ids in zip(names, recent, strict=True) if ids]
+    names = [q.name for q in seen.queues if q.counts["complete"]]
+    recent = (yield Batch.of([("ZREVRANGE", QueueKeys(n, prefix).complete, 0, sample - 1) for n in names])) \
+        if names else []
+    lookups = [(name, [_s(i) for i in ids]) for name, ids in zip(names, recent, strict=True) if ids]
     records = (yield Batch.of([("HMGET", QueueKeys(name, prefix).jobs, *ids) for name, ids in lookups])) \
         if lookups else []
     timings = {name: _timings(reply) for (name, _), reply in zip(lookups, records, strict=True)}
@@ -202,13 +195,6 @@ def stats(prefix: str, sample: int = STATS_SAMPLE) -> Conversation[dict[str, Any
         entry["processing"] = processing
     overall = {f"{s}Count": sum(q[f"{s}Count"] for q in queues.values()) for s in STATES}
     return {**overall, "workTime": sum(q["workTime"] for q in queues.values()), "queues": queues}
-
-
-def _totals(reply: Any) -> dict[str, int]:
-    if isinstance(reply, dict):
-        return {_s(k): int(v) for k, v in reply.items()}
-    items = list(reply or ())
-    return {_s(items[i]): int(items[i + 1]) for i in range(0, len(items), 2)}
 
 
 def _event_json(type: str, event: Event) -> dict[str, Any]:
