@@ -91,7 +91,19 @@ def _embedded_chosen() -> bool:
     return os.environ.get(EMBEDDED_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _warn_embedded(stacklevel: int) -> None:
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` that points a warning at the first caller outside queuesim (the user's line)."""
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        level += 1
+        frame = frame.f_back  # type: ignore[assignment]
+    return level
+
+
+def _warn_embedded() -> None:
     """Warn once per process that the embedded store was used without being asked for."""
     global _warned
     if _warned or _embedded_chosen() or is_interactive():
@@ -103,7 +115,7 @@ def _warn_embedded(stacklevel: int) -> None:
         "they are gone when it exits. Choose a server with REDIS_URL=redis://HOST:6379/0 (or url=...), or say "
         f"the embedded store is what you want with connect(embedded=True) or {EMBEDDED_ENV}=1.",
         EmbeddedStoreWarning,
-        stacklevel=stacklevel + 1,
+        stacklevel=_caller_level(),
     )
 
 
@@ -219,9 +231,9 @@ def connect(
         raise ValueError(f"attempts must be at least 1, got {attempts}")
     chosen = redis_url(url)
     if chosen is None:
-        if not embedded:
-            _warn_embedded(stacklevel=2)
         client: redis.Redis = _embedded_client(decode_responses)
+        if not embedded:
+            _warn_embedded()
         if report is not None:
             report(CONNECTED_MESSAGE)
         return client
@@ -275,10 +287,8 @@ def connect(
             report(CONNECTED_MESSAGE)
         return client
     client.close()
-    waited = time.monotonic() - (first_failure or time.monotonic())
-    raise ConnectionFailed(
-        f"no Redis server answered at {shown} after {tries} attempts ({waited:.1f} s): {last}"
-    ) from last
+    waited = "" if attempts is not None else f" in {time.monotonic() - (first_failure or time.monotonic()):.1f} s"
+    raise ConnectionFailed(f"no Redis server answered at {shown} after {tries} attempts{waited}: {last}") from last
 
 
 def _sleep(seconds: float, stop: Callable[[], bool] | None) -> None:
@@ -295,9 +305,10 @@ def _sleep(seconds: float, stop: Callable[[], bool] | None) -> None:
 
 
 def _embedded_client(decode_responses: bool) -> redis.Redis:
+    server = embedded_server()
     import fakeredis
 
-    return fakeredis.FakeRedis(server=embedded_server(), decode_responses=decode_responses)
+    return fakeredis.FakeRedis(server=server, decode_responses=decode_responses)
 
 
 def connect_async(
@@ -314,9 +325,9 @@ def connect_async(
     """
     chosen = redis_url(url)
     if chosen is None:
-        if not embedded:
-            _warn_embedded(stacklevel=2)
         server = embedded_server()
+        if not embedded:
+            _warn_embedded()
         import fakeredis
 
         return fakeredis.FakeAsyncRedis(server=server, decode_responses=decode_responses)

@@ -152,6 +152,8 @@ def _worker_options(command: WorkerCommand, queue: str) -> dict[str, Any]:
 
 
 def _announce(command: WorkerCommand, kind: str) -> None:
+    if command.concurrency == 1:
+        kind = kind.replace("threads", "thread").replace("tasks", "task")
     log.info("worker process %d started: %s on queue%s %s, %d %s each%s", os.getpid(), command.handler,
              "s" if len(command.queues) > 1 else "", ", ".join(command.queues), command.concurrency, kind,
              ", a child process per job" if command.isolate else "")
