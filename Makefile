@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 RUN_STAMP := $(VENV)/.run-stamp
 
-.PHONY: run test lint typecheck pytest notebooks bench clean
+.PHONY: run test lint typecheck pytest notebooks lab bench clean
 
 run: $(RUN_STAMP)
 	$(BIN)/queuesim demo
@@ -44,6 +44,10 @@ pytest: $(STAMP)
 
 notebooks: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python notebooks/execute.py
+
+# JupyterLab on notebooks/, opened at the way in (the kernel is this .venv's Python).
+lab: $(STAMP)
+	cd notebooks && ../$(BIN)/jupyter lab 00_start_here.ipynb
 
 bench: $(STAMP)
 	$(BIN)/queuesim bench queue $(BENCH_ARGS)

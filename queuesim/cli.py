@@ -25,8 +25,10 @@ __all__ = ["CommandParser", "build_parser", "main"]
 COMMAND_MODULES: tuple[str, ...] = (
     "queuesim.exercises.commands",
     "queuesim.sim.commands",
+    "queuesim.race.commands",
     "queuesim.bench_commands",
     "queuesim.web.commands",
+    "queuesim.practice.commands",
     "queuesim.queue.worker_command",
     "queuesim.queue.info_command",
 )
@@ -35,7 +37,9 @@ COMMAND_MODULES: tuple[str, ...] = (
 #: The extra that brings what a command module needs, for the message when it is not installed.
 EXTRAS: dict[str, str] = {
     "queuesim.exercises.commands": "embedded",
+    "queuesim.practice.commands": "embedded",
     "queuesim.sim.commands": "sim",
+    "queuesim.race.commands": "sim",
     "queuesim.web.commands": "web",
 }
 
