@@ -62,8 +62,10 @@ __all__ = [
     "Routine",
     "Step",
     "SyncDriver",
+    "hash_reply",
     "run",
     "run_async",
+    "text",
 ]
 
 T = TypeVar("T")
@@ -124,6 +126,20 @@ Step: TypeAlias = Command | ScriptCall | Batch | Pause
 Conversation: TypeAlias = Generator[Step, Any, T]
 #: A conversation that also yields effects for its host (a worker's loop); drivers run both.
 Routine: TypeAlias = Generator[Step | Effect, Any, T]
+
+
+def text(value: Any) -> str:
+    """A reply as ``str``, whether the client decodes responses or returns bytes."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def hash_reply(reply: Any) -> dict[str, str]:
+    """A hash-like reply (``HGETALL``, ``CONFIG GET``, a stream entry's fields) as a dict of strings:
+    redis-py gives a dict, a raw reply a flat ``[key, value, ...]`` list."""
+    if isinstance(reply, dict):
+        return {text(k): text(v) for k, v in reply.items()}
+    items = list(reply or ())
+    return {text(items[i]): text(items[i + 1]) for i in range(0, len(items) - 1, 2)}
 
 
 def _is_noscript(exc: BaseException) -> bool:

@@ -22,7 +22,7 @@ from typing import Any, TypeVar, Unpack
 from queuesim.drivers import AsyncDriver, Conversation, Effect, Routine, SyncDriver
 from queuesim.queue import conversations as conv
 from queuesim.queue.conversations import Outcome
-from queuesim.queue.core import BULK_CHUNK, QueueCore, wall_clock_ms
+from queuesim.queue.core import BULK_CHUNK, QueueCore, QueueShell, wall_clock_ms
 from queuesim.queue.dispatch import (
     RETRYABLE,
     Abandon,
@@ -42,12 +42,10 @@ from queuesim.queue.dispatch import (
 from queuesim.queue.events import AsyncEventHub, stop_task
 from queuesim.queue.isolation import HorseSpec, WorkHorse, horse_spec
 from queuesim.queue.job import CATCH_UP_S, FINISHED, POLL_S, BaseJob, Job, JobState
-from queuesim.queue.keys import QueueKeys
 from queuesim.queue.options import BackoffFunction, normalize_priority
 from queuesim.queue.queue import Queue
 from queuesim.queue.record import job_from_claim
 from queuesim.queue.signals import handle_stop_signals
-from queuesim.queue.testmode import TestMode
 
 __all__ = ["BULK_CHUNK", "AsyncJob", "AsyncQueue", "AsyncWorker"]
 
@@ -158,7 +156,7 @@ async def _wait_event(event: asyncio.Event, timeout: float | None) -> None:
         await asyncio.wait_for(event.wait(), timeout)
 
 
-class AsyncQueue:
+class AsyncQueue(QueueShell[AsyncJob]):
     """A job queue on ``redis.asyncio`` (the twin of :class:`~queuesim.Queue`).
 
     ``redis`` is an asyncio client; without one, the queue makes one with
@@ -188,36 +186,6 @@ class AsyncQueue:
 
     def __repr__(self) -> str:
         return f"<AsyncQueue {self.name}>"
-
-    @property
-    def name(self) -> str:
-        """The queue's name (Kue's job type)."""
-        return self.core.name
-
-    @property
-    def keys(self) -> QueueKeys:
-        """The queue's Redis keys."""
-        return self.core.keys
-
-    @property
-    def now(self) -> Callable[[], int]:
-        """The queue's clock (ms)."""
-        return self.core.now
-
-    @property
-    def events_maxlen(self) -> int:
-        """About how many events the stream keeps."""
-        return self.core.events_maxlen
-
-    @property
-    def backoff_strategies(self) -> dict[str, BackoffFunction]:
-        """Custom backoff functions by name."""
-        return self.core.backoff_strategies
-
-    @property
-    def test_mode(self) -> TestMode[AsyncJob]:
-        """Kue's test mode of this queue."""
-        return self.core.test_mode
 
     @property
     def client(self) -> Any:

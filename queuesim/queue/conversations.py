@@ -16,7 +16,7 @@ from typing import Any
 
 import redis
 
-from queuesim.drivers import Batch, Conversation
+from queuesim.drivers import Batch, Conversation, hash_reply, text
 from queuesim.queue.keys import QueueKeys
 from queuesim.queue.record import record_members
 from queuesim.scripts import load_script
@@ -113,10 +113,6 @@ class Outcome:
     ended_at: int = -1
 
 
-def _s(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def enqueue(
     keys: QueueKeys, events_maxlen: int, now: int, jobs: Sequence[tuple[str, Sequence[Any]]]
 ) -> Conversation[tuple[list[str], str | None]]:
@@ -131,7 +127,7 @@ def enqueue(
     reply = yield ENQUEUE(
         [keys.id, keys.jobs, keys.inactive, keys.delayed, keys.events, keys.wake], args
     )
-    return [_s(i) for i in reply[0]], (_s(reply[1]) or None)
+    return [text(i) for i in reply[0]], (text(reply[1]) or None)
 
 
 def _claim_step(
@@ -158,8 +154,8 @@ def _parse_claim(reply: Sequence[Any]) -> FetchResult:
     for i in range(4, 4 + n * _CLAIM_FIELDS, _CLAIM_FIELDS):
         # positional: a frozen dataclass built by keyword costs about 2.5 times as much
         jobs.append(ClaimedJob(
-            _s(reply[i]), _s(reply[i + 1]), int(reply[i + 2]), int(reply[i + 3]), int(reply[i + 4]),
-            int(reply[i + 5]), _s(reply[i + 6]), _s(reply[i + 7]), int(reply[i + 8]),
+            text(reply[i]), text(reply[i + 1]), int(reply[i + 2]), int(reply[i + 3]), int(reply[i + 4]),
+            int(reply[i + 5]), text(reply[i + 6]), text(reply[i + 7]), int(reply[i + 8]),
         ))
     return FetchResult(jobs, None if next_due < 0 else next_due, int(reply[1]), int(reply[2]))
 
@@ -245,7 +241,7 @@ def renew(keys: QueueKeys, deadline: int, leases: Sequence[tuple[str, str]]) -> 
     for job_id, token in leases:
         args.extend((job_id, token))
     reply = yield RENEW([keys.active, keys.jobs], args)
-    return [_s(i) for i in reply]
+    return [text(i) for i in reply]
 
 
 def get_record(keys: QueueKeys, job_id: str) -> Conversation[dict[str, Any] | None]:
@@ -277,7 +273,7 @@ def log(keys: QueueKeys, job_id: str, line: str) -> Conversation[int]:
 
 def logs(keys: QueueKeys, job_id: str) -> Conversation[list[str]]:
     """A job's log lines."""
-    return [_s(x) for x in (yield ("LRANGE", keys.log(job_id), 0, -1))]
+    return [text(x) for x in (yield ("LRANGE", keys.log(job_id), 0, -1))]
 
 
 def remove(keys: QueueKeys, events_maxlen: int, job_id: str, force: bool = False) -> Conversation[str]:
@@ -288,7 +284,7 @@ def remove(keys: QueueKeys, events_maxlen: int, job_id: str, force: bool = False
          keys.events],
         [job_id, events_maxlen, 1 if force else 0],
     )
-    return _s(reply)
+    return text(reply)
 
 
 def move(
@@ -313,7 +309,7 @@ def move(
          keys.wake],
         [job_id, target, now, events_maxlen, "" if priority is None else priority, 1 if reset_attempts else 0],
     )
-    return _s(reply)
+    return text(reply)
 
 
 def counts(keys: QueueKeys) -> Conversation[dict[str, int]]:
@@ -325,12 +321,12 @@ def counts(keys: QueueKeys) -> Conversation[dict[str, int]]:
 def range_ids(keys: QueueKeys, state: str, start: int, stop: int, order: str) -> Conversation[list[str]]:
     """Ids in one state's index, by rank (``asc``: the order the index keeps)."""
     command = "ZRANGE" if order == "asc" else "ZREVRANGE"
-    return [_s(i) for i in (yield (command, keys.state(state), start, stop))]
+    return [text(i) for i in (yield (command, keys.state(state), start, stop))]
 
 
 def clean(keys: QueueKeys, state: str, cutoff: int, limit: int) -> Conversation[list[str]]:
     """Delete jobs of a finished state that ended at or before ``cutoff``; returns their ids."""
-    ids = [_s(i) for i in (yield CLEAN([keys.jobs, keys.state(state)], [cutoff, limit]))]
+    ids = [text(i) for i in (yield CLEAN([keys.jobs, keys.state(state)], [cutoff, limit]))]
     if ids:
         yield ("DEL", *(keys.log(i) for i in ids))
     return ids
@@ -345,21 +341,13 @@ def set_paused(keys: QueueKeys, paused: bool) -> Conversation[None]:
 
 def is_paused(keys: QueueKeys) -> Conversation[bool]:
     """Whether the queue is paused."""
-    return _s((yield ("HGET", keys.meta, "paused"))) == "1"
-
-
-def _pairs_dict(reply: Any) -> dict[str, str]:
-    """A hash reply (a dict, or a flat ``[k, v, ...]`` list) as a dict of strings."""
-    if isinstance(reply, dict):
-        return {_s(k): _s(v) for k, v in reply.items()}
-    items = list(reply or ())
-    return {_s(items[i]): _s(items[i + 1]) for i in range(0, len(items) - 1, 2)}
+    return text((yield ("HGET", keys.meta, "paused"))) == "1"
 
 
 def stats(keys: QueueKeys) -> Conversation[dict[str, int]]:
     """Counts per state, the ``completed_total`` and ``failed_total`` counters, and ``work_time`` (ms)."""
     replies = yield Batch.of([*(("ZCARD", keys.state(s)) for s in STATES), ("HGETALL", keys.stats)])
-    totals = {k: int(v) for k, v in _pairs_dict(replies[-1]).items()}
+    totals = {k: int(v) for k, v in hash_reply(replies[-1]).items()}
     return {**{s: int(n) for s, n in zip(STATES, replies, strict=False)},
             "completed_total": totals.get("completed", 0), "failed_total": totals.get("failed", 0),
             "work_time": totals.get("work_time", 0)}
@@ -367,7 +355,7 @@ def stats(keys: QueueKeys) -> Conversation[dict[str, int]]:
 
 def names(keys: QueueKeys) -> Conversation[list[str]]:
     """The names of every queue under the keys' prefix (Kue's job types), sorted."""
-    return sorted(_s(n) for n in (yield ("SMEMBERS", keys.registry)))
+    return sorted(text(n) for n in (yield ("SMEMBERS", keys.registry)))
 
 
 def register_name(keys: QueueKeys) -> Conversation[None]:
@@ -382,7 +370,7 @@ def eviction_policy() -> Conversation[str | None]:
         reply = yield ("CONFIG", "GET", "maxmemory-policy")
     except redis.ResponseError:
         return None
-    return _pairs_dict(reply).get("maxmemory-policy") or None
+    return hash_reply(reply).get("maxmemory-policy") or None
 
 
 def wait_for_work(keys: QueueKeys, timeout_s: float) -> Conversation[bool]:

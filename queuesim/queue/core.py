@@ -16,7 +16,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from queuesim.drivers import Conversation
 from queuesim.errors import InvalidTransition, JobNotFound
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BULK_CHUNK",
     "QueueCore",
+    "QueueShell",
     "check_job_id",
     "check_name",
     "parse_state",
@@ -359,3 +360,39 @@ class QueueCore:
         if job.id is None:
             raise JobNotFound("the job has not been saved yet")
         return job.id
+
+
+class QueueShell(Generic[J]):
+    """What both shells show of their core (``J``: the shell's job class). Subclasses set :attr:`core`."""
+
+    core: QueueCore
+
+    @property
+    def name(self) -> str:
+        """The queue's name (Kue's job type)."""
+        return self.core.name
+
+    @property
+    def keys(self) -> QueueKeys:
+        """The queue's Redis keys."""
+        return self.core.keys
+
+    @property
+    def now(self) -> Callable[[], int]:
+        """The queue's clock (ms)."""
+        return self.core.now
+
+    @property
+    def events_maxlen(self) -> int:
+        """About how many events the stream keeps."""
+        return self.core.events_maxlen
+
+    @property
+    def backoff_strategies(self) -> dict[str, BackoffFunction]:
+        """Custom backoff functions by name."""
+        return self.core.backoff_strategies
+
+    @property
+    def test_mode(self) -> TestMode[J]:
+        """Kue's test mode of this queue."""
+        return self.core.test_mode

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
-from queuesim.drivers import Conversation
+from queuesim.drivers import Conversation, hash_reply, text
 from queuesim.queue.keys import QueueKeys
 from queuesim.queue.outage import Outage
 
@@ -91,33 +91,21 @@ def stream_id_key(stream_id: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
-def _s(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _fields(fields: Any) -> dict[str, str]:
-    """An entry's fields as a dict of strings (redis-py gives a dict, some replies a flat list)."""
-    if isinstance(fields, dict):
-        return {_s(k): _s(v) for k, v in fields.items()}
-    items = list(fields)
-    return {_s(items[i]): _s(items[i + 1]) for i in range(0, len(items) - 1, 2)}
-
-
 def parse_entry(entry_id: Any, fields: Any) -> Event:
     """An event from a raw stream entry."""
-    f = _fields(fields)
-    return Event(_s(entry_id), f["id"], f["event"], tuple(json.loads(f.get("args", "[]"))))
+    f = hash_reply(fields)
+    return Event(text(entry_id), f["id"], f["event"], tuple(json.loads(f.get("args", "[]"))))
 
 
 def _job_of(fields: Any) -> str | None:
     """The job id of a raw entry, read without decoding the rest."""
     if isinstance(fields, dict):
         value = fields.get("id", fields.get(b"id"))
-        return None if value is None else _s(value)
+        return None if value is None else text(value)
     items = list(fields)
     for i in range(0, len(items) - 1, 2):
-        if _s(items[i]) == "id":
-            return _s(items[i + 1])
+        if text(items[i]) == "id":
+            return text(items[i + 1])
     return None
 
 
@@ -125,7 +113,7 @@ def _job_of(fields: Any) -> str | None:
 def last_event_id(keys: QueueKeys) -> Conversation[str]:
     """The id of the newest event in the stream, ``0-0`` when it is empty."""
     last = yield ("XREVRANGE", keys.events, "+", "-", "COUNT", 1)
-    return _s(last[0][0]) if last else "0-0"
+    return text(last[0][0]) if last else "0-0"
 
 
 def read_events(keys: QueueKeys, cursor: str, block_ms: int, count: int = 1000) -> Conversation[list[Event]]:

@@ -5,15 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from queuesim.drivers import Batch, Conversation, SyncDriver
+from queuesim.drivers import Batch, Conversation, SyncDriver, text
 from queuesim.queue.conversations import STATES
 from queuesim.queue.keys import QueueKeys
 
 __all__ = ["check_invariants", "invariant_problems"]
-
-
-def _s(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def check_invariants(client: Any, keys: QueueKeys) -> list[str]:
@@ -34,11 +30,11 @@ def invariant_problems(keys: QueueKeys) -> Conversation[list[str]]:
     problems: list[str] = []
     raw = replies[0]
     items = raw.items() if isinstance(raw, dict) else zip(raw[::2], raw[1::2], strict=True)
-    records = {_s(k): json.loads(v) for k, v in items}
+    records = {text(k): json.loads(v) for k, v in items}
     where: dict[str, list[str]] = {}
     for state, members in zip(STATES, replies[1:], strict=True):
         for member in members:
-            where.setdefault(_s(member), []).append(state)
+            where.setdefault(text(member), []).append(state)
     for job_id, record in records.items():
         states = where.get(job_id, [])
         if len(states) != 1:

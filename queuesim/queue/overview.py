@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from queuesim.drivers import Batch, Conversation
+from queuesim.drivers import Batch, Conversation, hash_reply, text
 from queuesim.queue import registry
 from queuesim.queue.conversations import STATES, names
 from queuesim.queue.keys import QueueKeys
@@ -20,10 +20,6 @@ __all__ = ["RATE_WINDOW_MS", "Overview", "QueueFigures", "overview"]
 
 #: The window the rates are counted over (ms).
 RATE_WINDOW_MS = 60_000
-
-
-def _s(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +69,6 @@ class Overview:
         }
 
 
-def _totals(reply: Any) -> dict[str, int]:
-    if isinstance(reply, dict):
-        return {_s(k): int(v) for k, v in reply.items()}
-    items = list(reply or ())
-    return {_s(items[i]): int(items[i + 1]) for i in range(0, len(items) - 1, 2)}
-
-
 def overview(prefix: str, now: int) -> Conversation[Overview]:
     """Every queue under ``prefix`` (counts, paused, totals, rates over the last minute) and the live workers."""
     queue_names = yield from names(QueueKeys("_", prefix))
@@ -99,11 +88,11 @@ def overview(prefix: str, now: int) -> Conversation[Overview]:
     queues = []
     for n, name in enumerate(queue_names):
         part = replies[n * per:(n + 1) * per]
-        totals = _totals(part[len(STATES)])
+        totals = {k: int(v) for k, v in hash_reply(part[len(STATES)]).items()}
         queues.append(QueueFigures(
             name=name,
             counts={s: int(c) for s, c in zip(STATES, part, strict=False)},
-            paused=part[len(STATES) + 1] is not None and _s(part[len(STATES) + 1]) == "1",
+            paused=part[len(STATES) + 1] is not None and text(part[len(STATES) + 1]) == "1",
             completed_total=totals.get("completed", 0),
             failed_total=totals.get("failed", 0),
             work_time_ms=totals.get("work_time", 0),

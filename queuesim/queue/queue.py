@@ -13,17 +13,15 @@ from typing import Any
 import redis
 
 from queuesim.drivers import Conversation, SyncDriver, T
-from queuesim.queue.core import BULK_CHUNK, QueueCore, parse_state, wall_clock_ms
+from queuesim.queue.core import BULK_CHUNK, QueueCore, QueueShell, parse_state, wall_clock_ms
 from queuesim.queue.events import EventHub
 from queuesim.queue.job import Job, JobState
-from queuesim.queue.keys import QueueKeys
 from queuesim.queue.options import BackoffFunction
-from queuesim.queue.testmode import TestMode
 
 __all__ = ["BULK_CHUNK", "Queue", "parse_state", "wall_clock_ms"]
 
 
-class Queue:
+class Queue(QueueShell[Job]):
     """A named job queue on Redis (Kue's ``createQueue`` plus its job management).
 
     Args:
@@ -59,37 +57,6 @@ class Queue:
 
     def __repr__(self) -> str:
         return f"<Queue {self.name}>"
-
-    # ------------------------------------------------------------------ what the core holds
-    @property
-    def name(self) -> str:
-        """The queue's name (Kue's job type)."""
-        return self.core.name
-
-    @property
-    def keys(self) -> QueueKeys:
-        """The queue's Redis keys."""
-        return self.core.keys
-
-    @property
-    def now(self) -> Callable[[], int]:
-        """The queue's clock (ms)."""
-        return self.core.now
-
-    @property
-    def events_maxlen(self) -> int:
-        """About how many events the stream keeps."""
-        return self.core.events_maxlen
-
-    @property
-    def backoff_strategies(self) -> dict[str, BackoffFunction]:
-        """Custom backoff functions by name."""
-        return self.core.backoff_strategies
-
-    @property
-    def test_mode(self) -> TestMode[Job]:
-        """Kue's test mode of this queue."""
-        return self.core.test_mode
 
     @property
     def client(self) -> Any:

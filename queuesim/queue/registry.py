@@ -16,17 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from queuesim.drivers import Batch, Conversation
+from queuesim.drivers import Batch, Conversation, hash_reply, text
 from queuesim.queue.keys import QueueKeys
 
 __all__ = ["WORKER_TTL_BEATS", "RegisteredWorker", "heartbeat", "live_workers", "unregister"]
 
 #: A worker's entry lives this many heartbeat intervals after its last beat.
 WORKER_TTL_BEATS = 3
-
-
-def _s(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +77,6 @@ def unregister(keys: QueueKeys, worker_id: str) -> Conversation[None]:
     yield Batch.of([("DEL", keys.worker(worker_id)), ("ZREM", keys.workers, worker_id)])
 
 
-def _hash(reply: Any) -> dict[str, str]:
-    if isinstance(reply, dict):
-        return {_s(k): _s(v) for k, v in reply.items()}
-    items = list(reply or ())
-    return {_s(items[i]): _s(items[i + 1]) for i in range(0, len(items) - 1, 2)}
-
-
 def _entry(fields: dict[str, str]) -> RegisteredWorker | None:
     try:
         return RegisteredWorker(
@@ -108,14 +97,14 @@ def live_workers(keys: QueueKeys) -> Conversation[list[RegisteredWorker]]:
 
     Ids whose entry expired (their worker was killed) are dropped from the set.
     """
-    ids = [_s(i) for i in (yield ("ZRANGE", keys.workers, 0, -1))]
+    ids = [text(i) for i in (yield ("ZRANGE", keys.workers, 0, -1))]
     if not ids:
         return []
     replies = yield Batch.of([("HGETALL", keys.worker(i)) for i in ids])
     found: list[RegisteredWorker] = []
     gone: list[str] = []
     for worker_id, reply in zip(ids, replies, strict=True):
-        entry = _entry(_hash(reply)) if reply else None
+        entry = _entry(hash_reply(reply)) if reply else None
         if entry is None:
             gone.append(worker_id)
         else:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from queuesim.drivers import Batch, Conversation
+from queuesim.drivers import Batch, Conversation, text
 from queuesim.queue.conversations import STATES
 from queuesim.queue.events import Event, history, parse_entry
 from queuesim.queue.keys import QueueKeys
@@ -49,17 +49,13 @@ class Found:
     record: dict[str, Any]
 
 
-def _s(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def _registry(prefix: str) -> str:
     return QueueKeys("_", prefix).registry
 
 
 def queue_names(prefix: str) -> Conversation[list[str]]:
     """The names of every queue under ``prefix`` (Kue's job types), sorted."""
-    return sorted(_s(n) for n in (yield ("SMEMBERS", _registry(prefix))))
+    return sorted(text(n) for n in (yield ("SMEMBERS", _registry(prefix))))
 
 
 def queue_exists(prefix: str, name: str) -> Conversation[bool]:
@@ -86,8 +82,8 @@ def find_job(prefix: str, job_id: str, type: str | None = None) -> Conversation[
 def _pairs(reply: Sequence[Any]) -> list[tuple[str, float]]:
     """(member, score) pairs from a ``ZRANGE ... WITHSCORES`` reply, flat or paired."""
     if reply and isinstance(reply[0], list | tuple):
-        return [(_s(m), float(s)) for m, s in reply]
-    return [(_s(reply[i]), float(reply[i + 1])) for i in range(0, len(reply), 2)]
+        return [(text(m), float(s)) for m, s in reply]
+    return [(text(reply[i]), float(reply[i + 1])) for i in range(0, len(reply), 2)]
 
 
 def list_jobs(
@@ -102,7 +98,7 @@ def list_jobs(
     reverse = order == "desc"
     if len(names) == 1:
         command = "ZREVRANGE" if reverse else "ZRANGE"
-        ids = [_s(i) for i in (yield (command, QueueKeys(names[0], prefix).state(state), start, stop))]
+        ids = [text(i) for i in (yield (command, QueueKeys(names[0], prefix).state(state), start, stop))]
         picked = [(names[0], i) for i in ids]
     elif names:
         command = "ZREVRANGE" if reverse else "ZRANGE"
@@ -185,7 +181,7 @@ def stats(prefix: str, now: int, sample: int = STATS_SAMPLE) -> Conversation[dic
     names = [q.name for q in seen.queues if q.counts["complete"]]
     recent = (yield Batch.of([("ZREVRANGE", QueueKeys(n, prefix).complete, 0, sample - 1) for n in names])) \
         if names else []
-    lookups = [(name, [_s(i) for i in ids]) for name, ids in zip(names, recent, strict=True) if ids]
+    lookups = [(name, [text(i) for i in ids]) for name, ids in zip(names, recent, strict=True) if ids]
     records = (yield Batch.of([("HMGET", QueueKeys(name, prefix).jobs, *ids) for name, ids in lookups])) \
         if lookups else []
     timings = {name: _timings(reply) for (name, _), reply in zip(lookups, records, strict=True)}
@@ -212,7 +208,7 @@ def stream_cursors(prefix: str, names: Sequence[str]) -> Conversation[dict[str, 
     if not names:
         return {}
     replies = yield Batch.of([("XREVRANGE", QueueKeys(n, prefix).events, "+", "-", "COUNT", 1) for n in names])
-    return {n: (_s(r[0][0]) if r else "0-0") for n, r in zip(names, replies, strict=True)}
+    return {n: (text(r[0][0]) if r else "0-0") for n, r in zip(names, replies, strict=True)}
 
 
 def read_events(
@@ -230,8 +226,8 @@ def read_events(
     streams = reply.items() if isinstance(reply, dict) else (reply or ())
     events: list[dict[str, Any]] = []
     for key, entries in streams:
-        name = by_key[_s(key)]
+        name = by_key[text(key)]
         for entry_id, fields in entries:
             events.append(_event_json(name, parse_entry(entry_id, fields)))
-            cursors[name] = _s(entry_id)
+            cursors[name] = text(entry_id)
     return events

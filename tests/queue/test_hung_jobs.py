@@ -7,25 +7,15 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-import time
 from typing import Any
 
 import pytest
 import redis
 import redis.asyncio
+from polling import wait_for
 
 from queuesim.queue import AsyncQueue, AsyncWorker, JobState, Queue, Worker
 from queuesim.queue.invariants import check_invariants
-
-
-def wait_for(predicate: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError("condition not met before the deadline")
 
 
 def test_after_the_ttl_the_slot_runs_the_next_job(queue: Queue) -> None:

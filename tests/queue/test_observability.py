@@ -9,12 +9,12 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+from polling import wait_for
 
 from queuesim.drivers import SyncDriver
 from queuesim.queue import JobState, Queue, Worker, registry
@@ -22,15 +22,6 @@ from queuesim.queue.info_command import format_overview
 
 HERE = Path(__file__).parent
 
-
-def wait_for(predicate: Any, timeout: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"{what} not met within {timeout} s")
 
 
 def info(url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -14,10 +14,10 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
+from polling import wait_for
 from redis_server import RedisServer
 
 from queuesim.queue import Queue
@@ -34,15 +34,6 @@ def run_worker(*args: str, env: dict[str, str] | None = None, timeout: float = 6
     return subprocess.run(worker_args(*args), capture_output=True, text=True, timeout=timeout, check=False,
                           env=env)
 
-
-def wait_for(predicate: Any, timeout: float = 60.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"{what} not met within {timeout} s")
 
 
 @pytest.fixture
