@@ -207,6 +207,7 @@ def test_redis_killed_and_restarted_mid_run(server: RedisServer, tmp_path: Path)
     q.create_bulk(range(n))
     worker = _start(server, "cmd_handlers:nap", "work", tmp_path / "worker.log")
     try:
+        wait_for(lambda: client.zcard("qs:workers") == 2, what="both worker processes running")
         wait_for(lambda: q.counts()["complete"] >= 50, what="50 jobs complete")
         server.kill()
         time.sleep(1.5)  # the outage itself: Redis is down this long (what is tested is what follows)
