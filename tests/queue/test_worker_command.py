@@ -104,6 +104,19 @@ def test_one_info_line_per_job_start_and_end(server: RedisServer) -> None:
     client.close()
 
 
+def test_several_queues_each_get_a_worker(server: RedisServer) -> None:
+    client = redis.Redis.from_url(server.url, decode_responses=True)
+    mail, video = Queue("mail", redis=client), Queue("video", redis=client)
+    mail.create_bulk(["a", "b"])
+    video.create_bulk(["c"])
+    done = run_worker("cmd_handlers:quick", "-q", "mail", "-q", "video", "--redis", server.url, "--burst", "-c", "2")
+    assert done.returncode == 0, done.stderr
+    assert "on queues mail, video, 2 threads each" in done.stderr
+    assert sorted(j.result for j in mail.jobs("complete")) == ["a", "b"]
+    assert [j.result for j in video.jobs("complete")] == ["c"]
+    client.close()
+
+
 def test_an_async_handler_runs_as_tasks(server: RedisServer) -> None:
     client = redis.Redis.from_url(server.url, decode_responses=True)
     q = Queue("default", redis=client)
