@@ -1,7 +1,7 @@
 # The two commands of the README: `make run` and `make test`.
 # Both create .venv on first use and reinstall when pyproject.toml changes: `make run` installs
 # what the demo needs (the queue and the simulation: queuesim[sim]), `make test` everything else too
-# (queuesim[dev]: the web apps, the notebooks, the test and lint tools).
+# (queuesim[dev]: the web apps, the notebooks, the book, the test and lint tools).
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 RUN_STAMP := $(VENV)/.run-stamp
 
-.PHONY: run test lint typecheck pytest notebooks lab bench clean
+.PHONY: run test lint typecheck pytest notebooks lab book bench clean
 
 run: $(RUN_STAMP)
 	$(BIN)/queuesim demo
@@ -37,20 +37,28 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Unit and integration tests plus every notebook under nbval, in one run.
+# Unit and integration tests plus every notebook under nbval, in one run
+# (notebooks/conftest.py gives the notebooks' kernels matplotlib's inline backend).
 pytest: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \
+	$(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \
 		--nbval-sanitize-with notebooks/sanitize.cfg $(PYTEST_ARGS)
 
+# Re-execute the notebooks in place (all, or NOTEBOOKS="notebooks/a.ipynb ..."), figures included.
 notebooks: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python notebooks/execute.py
+	$(BIN)/python notebooks/execute.py $(NOTEBOOKS)
 
 # JupyterLab on notebooks/, opened at the way in (the kernel is this .venv's Python).
 lab: $(STAMP)
 	cd notebooks && ../$(BIN)/jupyter lab 00_start_here.ipynb
 
+# The book: docs/ and the notebooks with their committed outputs, as a static site in build/book
+# (open build/book/index.html). Warnings are errors; tests/book builds it again and reads it in Chromium.
+book: $(STAMP)
+	$(BIN)/python -m sphinx -b html -c docs -q -W --keep-going . build/book
+	@echo "the book: build/book/index.html"
+
 bench: $(STAMP)
 	$(BIN)/queuesim bench queue $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache out
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache out build/book

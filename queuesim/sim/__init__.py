@@ -18,12 +18,23 @@ from queuesim.sim.distributions import (
 from queuesim.sim.driver import BLOCKING_COMMANDS, DriverStats, SimDriver
 from queuesim.sim.fast_store import FastClient, FastStore
 from queuesim.sim.network import Network
-from queuesim.sim.plots import plot_series, plot_sim_vs_theory, plot_warmup
+from queuesim.sim.plots import (
+    LaneEvent,
+    plot_coverage,
+    plot_grouped_bars,
+    plot_race_sweep,
+    plot_series,
+    plot_sim_vs_theory,
+    plot_swimlanes,
+    plot_wait_tail,
+    plot_warmup,
+)
 from queuesim.sim.server import Server, step_commands
 from queuesim.sim.stats import (
     Summary,
     TimeAverage,
     batch_means,
+    coverage,
     paired_difference,
     percentile,
     percentiles,
@@ -34,19 +45,23 @@ from queuesim.sim.stats import (
     time_weighted_mean,
     values_after,
     welch_average,
+    wilson_interval,
 )
 from queuesim.sim.store import SimStore
 from queuesim.sim.streams import RandomStreams, Stream
 from queuesim.sim.theory import (
     QueueMetrics,
+    allen_cunneen,
     erlang_b,
     erlang_c,
+    kingman,
     little_gap,
     littles_law,
     md1,
     mg1,
     mm1,
     mmc,
+    mmc_wait_tail,
     mmck,
     mmck_probabilities,
 )
@@ -60,6 +75,7 @@ __all__ = [
     "Exponential",
     "FastClient",
     "FastStore",
+    "LaneEvent",
     "LogNormal",
     "MinimalResult",
     "Network",
@@ -72,23 +88,32 @@ __all__ = [
     "Stream",
     "Summary",
     "TimeAverage",
+    "allen_cunneen",
     "batch_means",
+    "coverage",
     "distribution",
     "erlang_b",
     "erlang_c",
+    "kingman",
     "little_gap",
     "littles_law",
     "md1",
     "mg1",
     "mm1",
     "mmc",
+    "mmc_wait_tail",
     "mmck",
     "mmck_probabilities",
     "paired_difference",
     "percentile",
     "percentiles",
+    "plot_coverage",
+    "plot_grouped_bars",
+    "plot_race_sweep",
     "plot_series",
     "plot_sim_vs_theory",
+    "plot_swimlanes",
+    "plot_wait_tail",
     "plot_warmup",
     "replications_needed",
     "settling_index",
@@ -99,4 +124,5 @@ __all__ = [
     "time_weighted_mean",
     "values_after",
     "welch_average",
+    "wilson_interval",
 ]
