@@ -6,6 +6,7 @@ imported (as after ``pip install queuesim`` without extras).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -26,10 +27,10 @@ BLOCK = textwrap.dedent(f"""
 """)
 
 
-def light(code: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env_code = BLOCK + textwrap.dedent(code)
-    return subprocess.run([sys.executable, "-c", env_code, *args], capture_output=True, text=True, timeout=120,
-                          check=False)
+def light(code: str, *, without_url: bool = False) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not (without_url and k in ("REDIS_URL", "QUEUESIM_EMBEDDED"))}
+    return subprocess.run([sys.executable, "-c", BLOCK + textwrap.dedent(code)], capture_output=True, text=True,
+                          timeout=120, check=False, env=env)
 
 
 def test_the_queue_runs_with_redis_alone(shared_store: tuple[str, redis.Redis]) -> None:
@@ -71,7 +72,7 @@ def test_without_a_url_the_missing_embedded_store_is_named() -> None:
             queuesim.Queue("x")
         except queuesim.ConnectionFailed as exc:
             print(exc)
-    """)
+    """, without_url=True)
     assert done.returncode == 0, done.stderr
     assert "the embedded store is not installed" in done.stdout
     assert "pip install 'queuesim[embedded]'" in done.stdout
