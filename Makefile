@@ -1,24 +1,35 @@
 # The two commands of the README: `make run` and `make test`.
-# Both create .venv on first use and reinstall when pyproject.toml changes.
+# Both create .venv on first use and reinstall when pyproject.toml changes: `make run` installs
+# what the demo needs (the queue and the simulation: queuesim[sim]), `make test` everything else too
+# (queuesim[dev]: the web apps, the notebooks, the book, the test and lint tools).
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+RUN_STAMP := $(VENV)/.run-stamp
 
 .PHONY: run test lint typecheck pytest notebooks lab book bench clean
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/queuesim demo
 
 test: lint typecheck pytest
 
-$(STAMP): pyproject.toml
+define install
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "queuesim needs Python 3.11 or newer; found " + sys.version.split()[0] + " (set PYTHON=python3.11)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,fast,notebooks,book]"
-	@touch $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[$(1)]"
+endef
+
+$(RUN_STAMP): pyproject.toml
+	$(call install,sim)
+	@touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml
+	$(call install,dev)
+	@touch $(STAMP) $(RUN_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check queuesim tests bench

@@ -40,6 +40,7 @@ from queuesim.drivers import Batch, Conversation
 from queuesim.queue import conversations as conv
 from queuesim.queue.keys import QueueKeys
 from queuesim.queue.options import JobOptions
+from queuesim.queue.record import enqueue_fields
 from queuesim.scripts import Script
 from queuesim.sim import FastStore, Network, RandomStreams, Server, SimClock, SimDriver, SimStore, simulate_mmc_minimal
 
@@ -115,7 +116,7 @@ def queue_steps(kind: str, jobs: int) -> dict[str, float]:
     env = simpy.Environment()
     driver = SimDriver(env, make_store(kind, env))
     keys = QueueKeys("bench")
-    fields = JobOptions(remove_on_complete=True).fields()
+    fields = enqueue_fields(JobOptions(remove_on_complete=True))
     spent = dict.fromkeys(QUEUE_STEPS, 0.0)
 
     def worker() -> Generator[Any, Any, None]:

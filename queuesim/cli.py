@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 import redis
 
 from queuesim._version import __version__
+from queuesim.connection import EMBEDDED_ENV
 from queuesim.errors import QueuesimError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["CommandParser", "build_parser", "main"]
 
 #: Modules that add sub-commands, in the order ``queuesim --help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -27,31 +29,87 @@ COMMAND_MODULES: tuple[str, ...] = (
     "queuesim.bench_commands",
     "queuesim.web.commands",
     "queuesim.practice.commands",
+    "queuesim.queue.worker_command",
+    "queuesim.queue.info_command",
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every registered sub-command."""
-    parser = argparse.ArgumentParser(
+#: The extra that brings what a command module needs, for the message when it is not installed.
+EXTRAS: dict[str, str] = {
+    "queuesim.exercises.commands": "embedded",
+    "queuesim.practice.commands": "embedded",
+    "queuesim.sim.commands": "sim",
+    "queuesim.race.commands": "sim",
+    "queuesim.web.commands": "web",
+}
+
+
+class CommandParser(argparse.ArgumentParser):
+    """The ``queuesim`` parser, which also knows the command modules it had to leave out."""
+
+    #: command module -> the package it misses
+    missing: dict[str, str]
+    #: the sub-commands registered
+    commands: set[str]
+
+
+def build_parser() -> CommandParser:
+    """The argument parser with every registered sub-command.
+
+    A command module whose packages are not installed (a light install: ``pip install
+    queuesim`` brings the queue only) is left out; :attr:`missing` on the parser says
+    which, and why.
+    """
+    parser = CommandParser(
         prog="queuesim",
         description="Learn, build and load-test queuing systems on Redis.",
         epilog="Redis: REDIS_URL when set (or --redis where offered), else the embedded store.",
     )
     parser.add_argument("--version", action="version", version=f"queuesim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    missing: dict[str, str] = {}
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or exc.name.split(".")[0] == "queuesim":
+                raise  # our own module missing is a bug, not a light install
+            missing[name] = exc.name
+            continue
+        module.register(sub)
+    parser.missing = missing
+    parser.commands = set(sub.choices)
     return parser
+
+
+def _not_installed(parser: CommandParser, argv: Sequence[str]) -> str | None:
+    """The message for a command that is not there because its packages are not installed, if it is one."""
+    missing = parser.missing
+    words = [a for a in argv if not a.startswith("-")]
+    if not missing or not words or words[0] in parser.commands:
+        return None
+    extras = sorted({EXTRAS.get(name, "all") for name in missing})
+    packages = ", ".join(sorted(set(missing.values())))
+    return (f"queuesim: no command {words[0]!r} here; some commands need packages that are not installed "
+            f"({packages}): pip install 'queuesim[{','.join(extras)}]' (or 'queuesim[all]')")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
+    hint = _not_installed(parser, sys.argv[1:] if argv is None else argv)
+    if hint is not None:
+        print(hint, file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()
         return 2
+    if not getattr(args, "needs_a_server", False):
+        # the exercises, the demo and the services are meant to run on the embedded store when no URL
+        # is given: that is a choice, not an accident, so no warning (see queuesim.connection)
+        os.environ.setdefault(EMBEDDED_ENV, "1")
     try:
         return int(func(args) or 0)
     except KeyboardInterrupt:

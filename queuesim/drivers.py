@@ -9,7 +9,12 @@ yields steps and receives their replies; it performs no I/O itself. A step is
   optionally as one ``MULTI``/``EXEC`` transaction; its reply is the list of replies;
 * a :class:`Pause`: the client waits before its next step (think time). The
   driver does the waiting (sleep, ``asyncio.sleep``, or virtual time in the
-  simulation), so the conversation itself never sleeps; the reply is ``None``.
+  simulation), so the conversation itself never sleeps; the reply is ``None``;
+* an :class:`Effect`: something for the program that runs the conversation, not
+  for Redis (a worker's loop yields "start this job" and "wait for work"). The
+  driver hands it to the ``effects`` callable given to ``run`` and sends back
+  what that returns, so a long-running loop (a worker's) is driven by the same
+  driver loop as any conversation, live or in virtual time.
 
 **WATCH.** A conversation may do optimistic locking: yield ``("WATCH", key)``,
 read, then yield an atomic :class:`Batch`. WATCH only protects a transaction
@@ -36,7 +41,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
@@ -46,16 +51,21 @@ import redis.exceptions
 from queuesim.scripts import ScriptCall
 
 __all__ = [
+    "BLOCKING_COMMANDS",
     "AsyncDriver",
     "Batch",
     "Command",
     "Conversation",
+    "Effect",
     "Pause",
     "RecordingDriver",
+    "Routine",
     "Step",
     "SyncDriver",
+    "hash_reply",
     "run",
     "run_async",
+    "text",
 ]
 
 T = TypeVar("T")
@@ -100,10 +110,36 @@ class Pause:
             raise ValueError(f"Pause seconds must be finite and >= 0, got {self.seconds!r}")
 
 
+class Effect:
+    """A step for the program running the conversation rather than for Redis (see the module docstring).
+
+    Subclasses say what to do (a worker's ``Start`` and ``Wait``); a driver passes
+    them to the ``effects`` callable its ``run`` was given, and refuses them without one.
+    """
+
+    __slots__ = ()
+
+
 #: What a conversation may yield.
 Step: TypeAlias = Command | ScriptCall | Batch | Pause
 #: A conversation: yields steps, receives replies, returns a result.
 Conversation: TypeAlias = Generator[Step, Any, T]
+#: A conversation that also yields effects for its host (a worker's loop); drivers run both.
+Routine: TypeAlias = Generator[Step | Effect, Any, T]
+
+
+def text(value: Any) -> str:
+    """A reply as ``str``, whether the client decodes responses or returns bytes."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def hash_reply(reply: Any) -> dict[str, str]:
+    """A hash-like reply (``HGETALL``, ``CONFIG GET``, a stream entry's fields) as a dict of strings:
+    redis-py gives a dict, a raw reply a flat ``[key, value, ...]`` list."""
+    if isinstance(reply, dict):
+        return {text(k): text(v) for k, v in reply.items()}
+    items = list(reply or ())
+    return {text(items[i]): text(items[i + 1]) for i in range(0, len(items) - 1, 2)}
 
 
 def _is_noscript(exc: BaseException) -> bool:
@@ -113,6 +149,16 @@ def _is_noscript(exc: BaseException) -> bool:
 
 
 _TRANSACTION_WORDS = frozenset({"MULTI", "EXEC", "DISCARD"})
+#: Commands that may hold their connection until data arrives (``XREAD`` only with ``BLOCK``):
+#: the sync driver sends them through the client's pool, never on a kept connection.
+BLOCKING_COMMANDS = frozenset(
+    {"BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "XREAD", "XREADGROUP",
+     "WAIT", "WAITAOF"}
+)
+
+
+def _no_effects(effect: Effect) -> Any:
+    raise TypeError(f"{type(effect).__name__} is an effect: run this conversation with an effects handler")
 
 
 def _word(step: Command) -> str:
@@ -165,7 +211,7 @@ class _AsyncPin:
             await pipe.reset()
 
 
-def _drive(conversation: Conversation[T], execute: Callable[[Step], Any]) -> T:
+def _drive(conversation: Routine[T], execute: Callable[[Step | Effect], Any]) -> T:
     """Feed each step's reply back into the conversation; errors are thrown into it."""
     try:
         step = next(conversation)
@@ -315,11 +361,16 @@ class SyncDriver:
     def __repr__(self) -> str:
         return f"<SyncDriver {self.client!r}>"
 
-    def run(self, conversation: Conversation[T]) -> T:
-        """Run ``conversation`` to the end and return its result."""
+    def run(self, conversation: Routine[T], effects: Callable[[Effect], Any] = _no_effects) -> T:
+        """Run ``conversation`` to the end and return its result; ``effects(effect)`` answers its effects."""
         pin = _Pin()
+        execute = self.execute
+
+        def step(s: Step | Effect) -> Any:
+            return effects(s) if isinstance(s, Effect) else execute(s, pin)
+
         try:
-            return _drive(conversation, lambda step: self.execute(step, pin))
+            return _drive(conversation, step)
         finally:
             pin.release()
 
@@ -344,9 +395,12 @@ class SyncDriver:
             return self._batch(step)
         if pin is None:
             return self.client.execute_command(*step)
-        if _word(step) == "WATCH":
+        word = _word(step)
+        if word == "WATCH":
             pin.pipe = self.client.pipeline(transaction=True)
             return pin.pipe.execute_command(*step)
+        if word in BLOCKING_COMMANDS:  # may wait for seconds: not on a connection others need
+            return self.client.execute_command(*step)
         return self._send(step)
 
     def _script(self, call: ScriptCall, send: Callable[[tuple[Any, ...]], Any] | None = None) -> Any:
@@ -420,14 +474,21 @@ class AsyncDriver:
     def __repr__(self) -> str:
         return f"<AsyncDriver {self.client!r}>"
 
-    async def run(self, conversation: Conversation[T]) -> T:
-        """Run ``conversation`` to the end and return its result."""
+    async def run(
+        self, conversation: Routine[T], effects: Callable[[Effect], Awaitable[Any]] | None = None
+    ) -> T:
+        """Run ``conversation`` to the end and return its result; ``await effects(effect)`` answers its effects."""
         pin = _AsyncPin()
         try:
             step = next(conversation)
             while True:
                 try:
-                    reply = await self.execute(step, pin)
+                    if isinstance(step, Effect):
+                        if effects is None:
+                            _no_effects(step)
+                        reply = await effects(step)  # type: ignore[misc]
+                    else:
+                        reply = await self.execute(step, pin)
                 except Exception as exc:
                     step = conversation.throw(exc)
                 else:

@@ -7,6 +7,7 @@
     - JobNotFound               -- no job with that id
     - InvalidJobOption          -- an option given to a job is out of range or of the wrong type
     - InvalidTransition         -- the job is not in a state that allows the move
+    - JobFailed                 -- a job awaited for its result failed for good
   + ReservationError            -- a reservation could not be made
     - ProductNotFound           -- no product with that id
     - OutOfStock                -- the product has no stock left
@@ -25,6 +26,7 @@ __all__ = [
     "InvalidTransition",
     "InvalidURL",
     "JobError",
+    "JobFailed",
     "JobNotFound",
     "NoSeatsAvailable",
     "OutOfStock",
@@ -61,6 +63,15 @@ class InvalidJobOption(JobError, ValueError):
 
 class InvalidTransition(JobError):
     """The job is not in a state that allows the requested move."""
+
+
+class JobFailed(JobError):
+    """A job whose result was awaited failed for good; ``error`` is its error message."""
+
+    def __init__(self, job_id: str, error: str) -> None:
+        super().__init__(f"job {job_id} failed: {error}")
+        self.job_id = job_id
+        self.error = error
 
 
 class ReservationError(QueuesimError):

@@ -30,8 +30,8 @@ from queuesim.errors import NoSeatsAvailable, ReservationError
 from queuesim.queue import conversations as conv
 from queuesim.queue.job import Job
 from queuesim.queue.keys import QueueKeys
-from queuesim.queue.options import DEFAULT_FIELDS
 from queuesim.queue.queue import Queue
+from queuesim.queue.record import DEFAULT_FIELDS
 from queuesim.queue.worker import Worker
 from queuesim.seats import NOT_ENOUGH_SEATS, SeatStatus, initialize, reserve
 from queuesim.supply import DEFAULT_MAX_RETRIES, Strategy, check_count, check_think

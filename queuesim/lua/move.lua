@@ -8,6 +8,7 @@
     KEYS[6] failed  KEYS[7] events  KEYS[8] wake
     ARGV[1] id  ARGV[2] target state ('' keeps the state)  ARGV[3] now  ARGV[4] maxlen
     ARGV[5] new priority ('' keeps it)
+    ARGV[6] '1': give the job all its attempts again and forget its stalls (a retry)
   Output:
     the job's new state, or 'missing', or 'active' when the job is running
   Event: 'move' with [old state, new state, priority], so other processes' views follow.
@@ -18,6 +19,10 @@ if not job then return 'missing' end
 if job.state == 'active' then return 'active' end
 local index = {inactive = KEYS[2], delayed = KEYS[4], complete = KEYS[5], failed = KEYS[6]}
 if ARGV[5] ~= '' then job.priority = tonumber(ARGV[5]) end
+if ARGV[6] == '1' then
+  job.attempts = 0
+  job.stalls = 0
+end
 if target == '' then target = job.state end
 local from = job.state
 redis.call('ZREM', index[job.state], id)

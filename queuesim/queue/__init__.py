@@ -2,7 +2,7 @@
 
 from queuesim.queue.aio import AsyncJob, AsyncQueue, AsyncWorker
 from queuesim.queue.dispatch import WorkerStats
-from queuesim.queue.events import Event, EventHub
+from queuesim.queue.events import AsyncEventHub, Event, EventHub
 from queuesim.queue.job import Job, JobState
 from queuesim.queue.keys import QueueKeys
 from queuesim.queue.options import PRIORITIES, JobOptions
@@ -12,6 +12,7 @@ from queuesim.queue.worker import Worker
 
 __all__ = [
     "PRIORITIES",
+    "AsyncEventHub",
     "AsyncJob",
     "AsyncQueue",
     "AsyncWorker",

@@ -8,14 +8,17 @@ so a simulation clock can drive them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from queuesim.drivers import Batch, Conversation
+import redis
+
+from queuesim.drivers import Batch, Conversation, hash_reply, text
 from queuesim.queue.keys import QueueKeys
-from queuesim.queue.options import record_members
+from queuesim.queue.record import record_members
 from queuesim.scripts import load_script
 
 __all__ = [
@@ -26,21 +29,27 @@ __all__ = [
     "clean",
     "counts",
     "enqueue",
+    "eviction_policy",
     "fetch",
     "fetch_and_finish",
     "finish",
     "get_record",
     "get_records",
+    "is_paused",
     "log",
     "logs",
     "move",
+    "names",
     "progress",
     "promote",
     "range_ids",
     "recover_stalled",
+    "register_name",
     "remove",
     "renew",
     "set_paused",
+    "stats",
+    "wait_for_work",
 ]
 
 #: Kue's job states, in the order Kue's UI lists them.
@@ -86,7 +95,7 @@ class FetchResult:
     delayed: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Outcome:
     """How one run ended, as a worker reports it."""
 
@@ -99,10 +108,9 @@ class Outcome:
     stacktrace: str = ""
     #: ms to wait before a retry (used only when attempts remain)
     retry_delay: int = 0
-
-
-def _s(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+    #: when the run ended (queue clock, ms); -1: when it is reported. A run's duration and the
+    #: queue's work time end here, so an outage between the end and the report is not counted.
+    ended_at: int = -1
 
 
 def enqueue(
@@ -119,7 +127,7 @@ def enqueue(
     reply = yield ENQUEUE(
         [keys.id, keys.jobs, keys.inactive, keys.delayed, keys.events, keys.wake], args
     )
-    return [_s(i) for i in reply[0]], (_s(reply[1]) or None)
+    return [text(i) for i in reply[0]], (text(reply[1]) or None)
 
 
 def _claim_step(
@@ -146,8 +154,8 @@ def _parse_claim(reply: Sequence[Any]) -> FetchResult:
     for i in range(4, 4 + n * _CLAIM_FIELDS, _CLAIM_FIELDS):
         # positional: a frozen dataclass built by keyword costs about 2.5 times as much
         jobs.append(ClaimedJob(
-            _s(reply[i]), _s(reply[i + 1]), int(reply[i + 2]), int(reply[i + 3]), int(reply[i + 4]),
-            int(reply[i + 5]), _s(reply[i + 6]), _s(reply[i + 7]), int(reply[i + 8]),
+            text(reply[i]), text(reply[i + 1]), int(reply[i + 2]), int(reply[i + 3]), int(reply[i + 4]),
+            int(reply[i + 5]), text(reply[i + 6]), text(reply[i + 7]), int(reply[i + 8]),
         ))
     return FetchResult(jobs, None if next_due < 0 else next_due, int(reply[1]), int(reply[2]))
 
@@ -173,7 +181,7 @@ def fetch(
 def _finish_step(keys: QueueKeys, events_maxlen: int, now: int, outcomes: Sequence[Outcome]) -> Any:
     args: list[Any] = [now, events_maxlen]
     for o in outcomes:
-        args.extend((o.id, o.token, o.kind, o.payload, o.stacktrace, o.retry_delay))
+        args.extend((o.id, o.token, o.kind, o.payload, o.stacktrace, o.retry_delay, o.ended_at))
     return FINISH(
         [keys.jobs, keys.active, keys.inactive, keys.delayed, keys.complete, keys.failed, keys.events,
          keys.wake, keys.stats, *(keys.log(o.id) for o in outcomes)],
@@ -233,7 +241,7 @@ def renew(keys: QueueKeys, deadline: int, leases: Sequence[tuple[str, str]]) -> 
     for job_id, token in leases:
         args.extend((job_id, token))
     reply = yield RENEW([keys.active, keys.jobs], args)
-    return [_s(i) for i in reply]
+    return [text(i) for i in reply]
 
 
 def get_record(keys: QueueKeys, job_id: str) -> Conversation[dict[str, Any] | None]:
@@ -265,7 +273,7 @@ def log(keys: QueueKeys, job_id: str, line: str) -> Conversation[int]:
 
 def logs(keys: QueueKeys, job_id: str) -> Conversation[list[str]]:
     """A job's log lines."""
-    return [_s(x) for x in (yield ("LRANGE", keys.log(job_id), 0, -1))]
+    return [text(x) for x in (yield ("LRANGE", keys.log(job_id), 0, -1))]
 
 
 def remove(keys: QueueKeys, events_maxlen: int, job_id: str, force: bool = False) -> Conversation[str]:
@@ -276,22 +284,32 @@ def remove(keys: QueueKeys, events_maxlen: int, job_id: str, force: bool = False
          keys.events],
         [job_id, events_maxlen, 1 if force else 0],
     )
-    return _s(reply)
+    return text(reply)
 
 
 def move(
-    keys: QueueKeys, events_maxlen: int, job_id: str, target: str, now: int, priority: int | None = None
+    keys: QueueKeys,
+    events_maxlen: int,
+    job_id: str,
+    target: str,
+    now: int,
+    priority: int | None = None,
+    *,
+    reset_attempts: bool = False,
 ) -> Conversation[str]:
     """Move a job that is not running to ``target`` ('' keeps the state), optionally re-prioritised.
+
+    ``reset_attempts`` gives the job all its attempts again (and forgets its stalls):
+    a retry of a failed job.
 
     Returns the job's new state, ``'missing'``, or ``'active'`` when it is running.
     """
     reply = yield MOVE(
         [keys.jobs, keys.inactive, keys.active, keys.delayed, keys.complete, keys.failed, keys.events,
          keys.wake],
-        [job_id, target, now, events_maxlen, "" if priority is None else priority],
+        [job_id, target, now, events_maxlen, "" if priority is None else priority, 1 if reset_attempts else 0],
     )
-    return _s(reply)
+    return text(reply)
 
 
 def counts(keys: QueueKeys) -> Conversation[dict[str, int]]:
@@ -303,12 +321,12 @@ def counts(keys: QueueKeys) -> Conversation[dict[str, int]]:
 def range_ids(keys: QueueKeys, state: str, start: int, stop: int, order: str) -> Conversation[list[str]]:
     """Ids in one state's index, by rank (``asc``: the order the index keeps)."""
     command = "ZRANGE" if order == "asc" else "ZREVRANGE"
-    return [_s(i) for i in (yield (command, keys.state(state), start, stop))]
+    return [text(i) for i in (yield (command, keys.state(state), start, stop))]
 
 
 def clean(keys: QueueKeys, state: str, cutoff: int, limit: int) -> Conversation[list[str]]:
     """Delete jobs of a finished state that ended at or before ``cutoff``; returns their ids."""
-    ids = [_s(i) for i in (yield CLEAN([keys.jobs, keys.state(state)], [cutoff, limit]))]
+    ids = [text(i) for i in (yield CLEAN([keys.jobs, keys.state(state)], [cutoff, limit]))]
     if ids:
         yield ("DEL", *(keys.log(i) for i in ids))
     return ids
@@ -319,3 +337,46 @@ def set_paused(keys: QueueKeys, paused: bool) -> Conversation[None]:
     yield ("HSET", keys.meta, "paused", "1" if paused else "0")
     if not paused:
         yield ("LPUSH", keys.wake, "1")
+
+
+def is_paused(keys: QueueKeys) -> Conversation[bool]:
+    """Whether the queue is paused."""
+    return text((yield ("HGET", keys.meta, "paused"))) == "1"
+
+
+def stats(keys: QueueKeys) -> Conversation[dict[str, int]]:
+    """Counts per state, the ``completed_total`` and ``failed_total`` counters, and ``work_time`` (ms)."""
+    replies = yield Batch.of([*(("ZCARD", keys.state(s)) for s in STATES), ("HGETALL", keys.stats)])
+    totals = {k: int(v) for k, v in hash_reply(replies[-1]).items()}
+    return {**{s: int(n) for s, n in zip(STATES, replies, strict=False)},
+            "completed_total": totals.get("completed", 0), "failed_total": totals.get("failed", 0),
+            "work_time": totals.get("work_time", 0)}
+
+
+def names(keys: QueueKeys) -> Conversation[list[str]]:
+    """The names of every queue under the keys' prefix (Kue's job types), sorted."""
+    return sorted(text(n) for n in (yield ("SMEMBERS", keys.registry)))
+
+
+def register_name(keys: QueueKeys) -> Conversation[None]:
+    """List the queue's name among the queues (best effort: a cluster may refuse the other slot)."""
+    with contextlib.suppress(redis.ResponseError):
+        yield ("SADD", keys.registry, keys.name)
+
+
+def eviction_policy() -> Conversation[str | None]:
+    """The server's ``maxmemory-policy``, or None where ``CONFIG`` is refused (managed servers, the simulation)."""
+    try:
+        reply = yield ("CONFIG", "GET", "maxmemory-policy")
+    except redis.ResponseError:
+        return None
+    return hash_reply(reply).get("maxmemory-policy") or None
+
+
+def wait_for_work(keys: QueueKeys, timeout_s: float) -> Conversation[bool]:
+    """Block up to ``timeout_s`` for the queue's wake marker (pushed when jobs arrive); True if one came.
+
+    A blocking command: live drivers send it on a pooled connection; the
+    simulation wakes its idle workers another way (a ``WakeBus``).
+    """
+    return bool((yield ("BLPOP", keys.wake, timeout_s)))

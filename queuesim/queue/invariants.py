@@ -5,32 +5,36 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import redis
-
+from queuesim.drivers import Batch, Conversation, SyncDriver, text
 from queuesim.queue.conversations import STATES
 from queuesim.queue.keys import QueueKeys
 
-__all__ = ["check_invariants"]
+__all__ = ["check_invariants", "invariant_problems"]
 
 
-def _s(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+def check_invariants(client: Any, keys: QueueKeys) -> list[str]:
+    """The problems found in a queue's keys (an empty list when it is consistent), read with ``client``."""
+    return SyncDriver(client).run(invariant_problems(keys))
 
 
-def check_invariants(client: redis.Redis, keys: QueueKeys) -> list[str]:
+def invariant_problems(keys: QueueKeys) -> Conversation[list[str]]:
     """The problems found in a queue's keys (an empty list when it is consistent).
 
     Checked: each stored job is in exactly one state index and that index
     matches its recorded state; each indexed id has a record; every active job
     holds a lease token and every lease belongs to an active job.
-    Run it on a quiet queue (no worker mid-step) or inside a test.
+    Run it on a quiet queue (no worker mid-step) or inside a test (one
+    non-atomic round trip reads everything).
     """
+    replies = yield Batch.of([("HGETALL", keys.jobs), *(("ZRANGE", keys.state(s), 0, -1) for s in STATES)])
     problems: list[str] = []
-    records = {_s(k): json.loads(v) for k, v in client.hgetall(keys.jobs).items()}
+    raw = replies[0]
+    items = raw.items() if isinstance(raw, dict) else zip(raw[::2], raw[1::2], strict=True)
+    records = {text(k): json.loads(v) for k, v in items}
     where: dict[str, list[str]] = {}
-    for state in STATES:
-        for member in client.zrange(keys.state(state), 0, -1):
-            where.setdefault(_s(member), []).append(state)
+    for state, members in zip(STATES, replies[1:], strict=True):
+        for member in members:
+            where.setdefault(text(member), []).append(state)
     for job_id, record in records.items():
         states = where.get(job_id, [])
         if len(states) != 1:

@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
-from queuesim.errors import JobNotFound
-from queuesim.queue import conversations as conv
-from queuesim.queue.options import JobOptions, encode_json, normalize_priority
+from queuesim.errors import JobFailed
+from queuesim.queue.options import JobOptions, normalize_priority
+from queuesim.queue.record import load_record
 
 if TYPE_CHECKING:
     from queuesim.queue.queue import Queue
 
-__all__ = ["Job", "JobState", "percent"]
+__all__ = ["FINISHED", "BaseJob", "Job", "JobState", "percent"]
 
 
 #: How long :meth:`Job.wait` gives the event listener to deliver a finished job's last event.
-_CATCH_UP_S = 1.0
+CATCH_UP_S = 1.0
 #: How often :meth:`Job.wait` looks at a job without events.
-_POLL_S = 0.1
+POLL_S = 0.1
 
 class JobState(StrEnum):
     """Kue's job states."""
@@ -40,7 +39,8 @@ class JobState(StrEnum):
     DELAYED = "delayed"
 
 
-_FINISHED = (JobState.COMPLETE, JobState.FAILED)
+#: The states a job ends in.
+FINISHED = (JobState.COMPLETE, JobState.FAILED)
 
 
 def percent(done: float, total: float) -> int:
@@ -55,12 +55,11 @@ def percent(done: float, total: float) -> int:
     return int(min(100, done * 100 // total))
 
 
-class Job:
-    """A job of a :class:`~queuesim.Queue`.
+class BaseJob:
+    """What every job is, whichever shell it belongs to: its data, options, state and times.
 
-    Made by ``queue.create(data, **options)`` and stored by :meth:`save`; or
-    read back with ``queue.get_job(id)``. Inside a worker's handler it is the
-    job being run: :meth:`progress` and :meth:`log` report from there.
+    :class:`Job` (sync) and :class:`~queuesim.AsyncJob` (asyncio) add the actions,
+    with the same names and arguments.
     """
 
     __slots__ = (
@@ -86,7 +85,7 @@ class Job:
         "updated_at",
     )
 
-    def __init__(self, queue: Queue, data: Any, options: JobOptions | None = None) -> None:
+    def __init__(self, queue: Any, data: Any, options: JobOptions | None = None) -> None:
         self.queue = queue
         self.data = data
         self.options = options or JobOptions()
@@ -114,7 +113,7 @@ class Job:
 
     def __repr__(self) -> str:
         state = self.state.value if self.state else "unsaved"
-        return f"<Job {self.id or '?'} {self.queue.name}:{state}>"
+        return f"<{type(self).__name__} {self.id or '?'} {self.queue.name}:{state}>"
 
     # ------------------------------------------------------------------ options, Kue style
     @property
@@ -127,156 +126,18 @@ class Job:
         """How many runs the job may have in all."""
         return self.options.attempts
 
-    # ------------------------------------------------------------------ persistence
-    def save(self) -> Job:
-        """Store the job (or, in test mode, record it on the queue); returns the job."""
-        return self.queue._save(self)
-
-    def refresh(self) -> Job:
-        """Reload the job's state from the store; raises JobNotFound if it is gone."""
-        record = self.queue.driver.run(conv.get_record(self.queue.keys, self._saved_id()))
-        if record is None:
-            raise JobNotFound(f"job {self.id} of queue {self.queue.name!r} does not exist")
-        self._load(record)
-        return self
-
-    def remove(self, *, force: bool = False) -> None:
-        """Delete the job, its log and its place in every index (Kue's ``job.remove()``).
-
-        A running job is removed only with ``force`` (see :meth:`queuesim.Queue.remove`).
-        """
-        self.queue.remove(self._saved_id(), force=force)
-
-    def requeue(self) -> JobState:
-        """Put a failed (or complete, or delayed) job back to ``inactive`` so it runs again."""
-        return self.queue.move(self._saved_id(), JobState.INACTIVE)
-
-    def set_priority(self, priority: int | str) -> JobState:
-        """Change the job's priority; a waiting job moves to its new place at once."""
-        state = self.queue.set_priority(self._saved_id(), priority)
-        self.options = replace(self.options, priority=normalize_priority(priority))
-        return state
-
-    # ------------------------------------------------------------------ reporting from a handler
-    def progress(self, done: float, total: float, data: Any = None) -> int:
-        """Report progress (``min(100, done*100 // total)`` percent) and emit ``progress``."""
-        pct = percent(done, total)
-        payload = encode_json(data, "progress data")
-        self.percent = pct
-        self.progress_data = data
-        if self.queue.test_mode.active and not self.queue.test_mode.process:
-            return pct
-        self.queue.driver.run(
-            conv.progress(self.queue.keys, self.queue.events_maxlen, self._saved_id(), pct, payload,
-                          self.queue.now())
-        )
-        return pct
-
-    def log(self, message: str, *args: Any) -> None:
-        """Append a line to the job's log (``message % args`` when args are given, as Kue's format)."""
-        line = message % args if args else str(message)
-        if self.queue.test_mode.active and not self.queue.test_mode.process:
-            return
-        self.queue.driver.run(conv.log(self.queue.keys, self._saved_id(), line))
-
-    def logs(self) -> list[str]:
-        """The job's log lines."""
-        return self.queue.driver.run(conv.logs(self.queue.keys, self._saved_id()))
-
-    # ------------------------------------------------------------------ events
-    def on(self, event: str, callback: Callable[..., Any]) -> Job:
-        """Call ``callback`` on this job's ``event``, wherever the job runs (any process).
-
-        Events and their arguments: ``enqueue`` (queue, state), ``start``, ``promotion``,
-        ``progress`` (percent, data), ``failed attempt`` (error, attempts), ``failed``
-        (error), ``complete`` (result), ``remove``, ``stalled`` (stalls), ``requeue``.
-        Callbacks run on the queue's listener thread.
-        """
-        self.queue.events.on_job(self, event, callback)
-        return self
-
-    def wait(self, timeout: float | None = None) -> JobState:
-        """Block until the job is complete or failed (or ``timeout`` seconds pass); returns its state.
-
-        For a job saved by this process, it returns once the final event has been
-        delivered here, so callbacks registered with :meth:`on` before the call have
-        seen every event up to it (if the job had finished already, the listener is
-        given up to a second to catch up). A job without events (``events=False``)
-        is looked at every tenth of a second instead.
-        """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        if not self.options.events:
-            return self._poll_until_finished(deadline)
-        if self.event_id is None:  # loaded here, not saved: no event of it to replay or catch up on
-            self.refresh()
-            if self.state in _FINISHED:
-                return self.state  # (callbacks now would wait for an event that already went by)
-        done = threading.Event()
-        self.on("complete", lambda *_: done.set())
-        self.on("failed", lambda *_: done.set())
-        self.refresh()
-        if self.state in _FINISHED:
-            if self.event_id is not None:  # its events may still be on their way to our callbacks
-                done.wait(_CATCH_UP_S if timeout is None else min(timeout, _CATCH_UP_S))
-        else:
-            done.wait(timeout)
-            self.refresh()
-        assert self.state is not None
-        return self.state
-
-    def _poll_until_finished(self, deadline: float | None) -> JobState:
-        while True:
-            self.refresh()
-            assert self.state is not None
-            left = None if deadline is None else deadline - time.monotonic()
-            if self.state in _FINISHED or (left is not None and left <= 0):
-                return self.state
-            time.sleep(_POLL_S if left is None else min(_POLL_S, left))
-
-    # ------------------------------------------------------------------ internals
-    def _saved_id(self) -> str:
-        if self.id is None:
-            raise JobNotFound("the job has not been saved yet")
-        return self.id
-
-    def _load(self, record: dict[str, Any]) -> None:
-        """Fill the job from its stored record."""
-        self.id = str(record["id"])
-        self.data = json.loads(record["data"])
-        backoff = record.get("backoff") or ""
-        self.options = JobOptions(
-            priority=int(record["priority"]),
-            delay=int(record.get("delay", 0)),
-            attempts=int(record["max_attempts"]),
-            backoff=json.loads(backoff) if backoff else None,
-            ttl=int(record.get("ttl", 0)),
-            remove_on_complete=bool(record.get("remove_on_complete", 0)),
-            events=bool(record.get("events", 1)),
-        )
-        self.state = JobState(record["state"])
-        self.attempts = int(record.get("attempts", 0))
-        self.percent = int(record.get("progress", 0))
-        pdata = record.get("progress_data")
-        self.progress_data = json.loads(pdata) if pdata else None
-        result = record.get("result")
-        self.result = json.loads(result) if result is not None else None
-        self.error = record.get("error")
-        self.stacktrace = record.get("stacktrace") or None
-        for name in ("created_at", "updated_at", "started_at", "finished_at", "failed_at", "duration"):
-            value = record.get(name)
-            setattr(self, name, None if value is None else int(value))
+    def _outcome(self) -> Any:
+        """The result of a finished job; JobFailed for a failed one."""
+        if self.state is JobState.FAILED:
+            raise JobFailed(self.id or "?", self.error or "failed")
+        return self.result
 
     @classmethod
-    def from_record(cls, queue: Queue, record: dict[str, Any]) -> Job:
+    def from_record(cls, queue: Any, record: dict[str, Any]) -> Self:
         """A job filled from a stored record."""
         job = cls(queue, None)
-        job._load(record)
+        load_record(job, record)
         return job
-
-    @classmethod
-    def get(cls, queue: Queue, job_id: str | int) -> Job:
-        """Kue's ``Job.get(id)``: the job with this id on ``queue``; raises JobNotFound."""
-        return queue.get_job(job_id)
 
     def to_dict(self) -> dict[str, Any]:
         """The job as plain JSON-ready data (the shape of Kue's ``GET /job/:id``)."""
@@ -303,3 +164,125 @@ class Job:
             "failed_at": self.failed_at,
             "duration": self.duration,
         }
+
+
+class Job(BaseJob):
+    """A job of a :class:`~queuesim.Queue`.
+
+    Made by ``queue.create(data, **options)`` and stored by :meth:`save`; or
+    read back with ``queue.get_job(id)``. Inside a worker's handler it is the
+    job being run: :meth:`progress` and :meth:`log` report from there.
+    """
+
+    __slots__ = ()
+    queue: Queue
+
+    @classmethod
+    def get(cls, queue: Queue, job_id: str | int) -> Job:
+        """Kue's ``Job.get(id)``: the job with this id on ``queue``; raises JobNotFound."""
+        return queue.get_job(job_id)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self) -> Job:
+        """Store the job (or, in test mode, record it on the queue); returns the job."""
+        self.queue.driver.run(self.queue.core.save([self]))
+        return self
+
+    def refresh(self) -> Job:
+        """Reload the job's state from the store; raises JobNotFound if it is gone."""
+        self.queue.driver.run(self.queue.core.refresh(self))
+        return self
+
+    def remove(self, *, force: bool = False) -> None:
+        """Delete the job, its log and its place in every index (Kue's ``job.remove()``).
+
+        A running job is removed only with ``force`` (see :meth:`queuesim.Queue.remove`).
+        """
+        self.queue.remove(self.queue.core.saved_id(self), force=force)
+
+    def requeue(self, *, reset_attempts: bool = True) -> JobState:
+        """Put a failed (or complete, or delayed) job back to ``inactive`` so it runs again
+        (see :meth:`queuesim.Queue.requeue` for ``reset_attempts``)."""
+        return self.queue.requeue(self.queue.core.saved_id(self), reset_attempts=reset_attempts)
+
+    def set_priority(self, priority: int | str) -> JobState:
+        """Change the job's priority; a waiting job moves to its new place at once."""
+        state = self.queue.set_priority(self.queue.core.saved_id(self), priority)
+        self.options = replace(self.options, priority=normalize_priority(priority))
+        return state
+
+    # ------------------------------------------------------------------ reporting from a handler
+    def progress(self, done: float, total: float, data: Any = None) -> int:
+        """Report progress (``min(100, done*100 // total)`` percent) and emit ``progress``."""
+        return self.queue.driver.run(self.queue.core.progress(self, done, total, data))
+
+    def log(self, message: str, *args: Any) -> None:
+        """Append a line to the job's log (``message % args`` when args are given, as Kue's format)."""
+        self.queue.driver.run(self.queue.core.log(self, message, args))
+
+    def logs(self) -> list[str]:
+        """The job's log lines."""
+        return self.queue.driver.run(self.queue.core.logs(self))
+
+    # ------------------------------------------------------------------ events
+    def on(self, event: str, callback: Callable[..., Any]) -> Job:
+        """Call ``callback`` on this job's ``event``, wherever the job runs (any process).
+
+        Events and their arguments: ``enqueue`` (queue, state), ``start``, ``promotion``,
+        ``progress`` (percent, data), ``failed attempt`` (error, attempts), ``failed``
+        (error), ``complete`` (result), ``remove``, ``stalled`` (stalls), ``requeue``,
+        ``move`` (old state, new state, priority). Callbacks run on the queue's listener thread.
+        """
+        self.queue.events.on_job(self.id, self.event_id, event, callback)
+        return self
+
+    def wait(self, timeout: float | None = None) -> JobState:
+        """Block until the job is complete or failed (or ``timeout`` seconds pass); returns its state.
+
+        For a job saved by this process, it returns once the final event has been
+        delivered here, so callbacks registered with :meth:`on` before the call have
+        seen every event up to it (if the job had finished already, the listener is
+        given up to a second to catch up). A job without events (``events=False``)
+        is looked at every tenth of a second instead.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self.options.events:
+            return self._poll_until_finished(deadline)
+        if self.event_id is None:  # loaded here, not saved: no event of it to replay or catch up on
+            self.refresh()
+            if self.state in FINISHED:
+                return self.state  # (callbacks now would wait for an event that already went by)
+        done = threading.Event()
+        self.on("complete", lambda *_: done.set())
+        self.on("failed", lambda *_: done.set())
+        self.refresh()
+        if self.state in FINISHED:
+            if self.event_id is not None:  # its events may still be on their way to our callbacks
+                done.wait(CATCH_UP_S if timeout is None else min(timeout, CATCH_UP_S))
+        else:
+            done.wait(timeout)
+            self.refresh()
+        assert self.state is not None
+        return self.state
+
+    def wait_result(self, timeout: float | None = None) -> Any:
+        """Wait for the job to finish (see :meth:`wait`) and return its result.
+
+        Raises:
+            JobFailed: the job failed for good (its ``error`` is the message).
+            TimeoutError: it had not finished after ``timeout`` seconds.
+        """
+        state = self.wait(timeout)
+        if state not in FINISHED:
+            raise TimeoutError(f"job {self.id} of queue {self.queue.name!r} is still {state.value} "
+                               f"after {timeout} s")
+        return self._outcome()
+
+    def _poll_until_finished(self, deadline: float | None) -> JobState:
+        while True:
+            self.refresh()
+            assert self.state is not None
+            left = None if deadline is None else deadline - time.monotonic()
+            if self.state in FINISHED or (left is not None and left <= 0):
+                return self.state
+            time.sleep(POLL_S if left is None else min(POLL_S, left))

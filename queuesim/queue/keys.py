@@ -2,8 +2,9 @@
 
 All keys of queue ``NAME`` share the hash tag ``{NAME}`` (``qs:{NAME}:...``),
 so every Lua script touches one cluster slot and the queue runs unchanged on
-Redis Cluster. The one key outside a queue's slot is the set of queue names,
-which no script touches.
+Redis Cluster. The keys outside a queue's slot are shared by every queue under
+the prefix and touched by no script: the set of queue names, and the worker
+registry (``qs:workers`` and one ``qs:worker:<id>`` hash per live worker).
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class QueueKeys:
     stats: str = field(init=False, repr=False, compare=False)
     #: Set: the names of all queues under this prefix (Kue's job types); not hash-tagged.
     registry: str = field(init=False, repr=False, compare=False)
+    #: Sorted set: the ids of the workers under this prefix, score = their last heartbeat (ms).
+    workers: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         base = f"{self.prefix}:{{{self.name}}}:"
@@ -50,6 +53,7 @@ class QueueKeys:
                      "wake", "meta", "stats"):
             object.__setattr__(self, part, base + part)
         object.__setattr__(self, "registry", f"{self.prefix}:queues")
+        object.__setattr__(self, "workers", f"{self.prefix}:workers")
 
     def _k(self, part: str) -> str:
         return f"{self.prefix}:{{{self.name}}}:{part}"
@@ -61,3 +65,7 @@ class QueueKeys:
     def log(self, job_id: str) -> str:
         """List: the log lines of one job."""
         return self._k(f"log:{job_id}")
+
+    def worker(self, worker_id: str) -> str:
+        """Hash: what one worker last said about itself; it expires when the worker stops beating."""
+        return f"{self.prefix}:worker:{worker_id}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeAlias
@@ -18,6 +18,7 @@ from queuesim.errors import InvalidJobOption
 
 __all__ = [
     "DEFAULT_OPTIONS",
+    "OPTION_NAMES",
     "PRIORITIES",
     "Backoff",
     "BackoffFunction",
@@ -25,7 +26,7 @@ __all__ = [
     "backoff_delay",
     "encode_json",
     "normalize_priority",
-    "record_members",
+    "parse_options",
 ]
 
 #: Kue's priority names; lower runs first.
@@ -166,34 +167,34 @@ class JobOptions:
             events=events,
         )
 
-    def fields(self) -> list[Any]:
-        """What ``enqueue.lua`` expects after a job's record head: [members suffix, priority, delay, events].
-
-        The suffix holds the record's option fields as JSON object members, ending
-        with the closing brace; :func:`record_members` puts the data in front of it.
-        """
-        if self is DEFAULT_OPTIONS:
-            return list(DEFAULT_FIELDS)
-        members = json.dumps(
-            {
-                "priority": self.priority, "delay": self.delay, "attempts": 0, "max_attempts": self.attempts,
-                "backoff": encode_json(self.backoff, "backoff") if self.backoff else "", "ttl": self.ttl,
-                "remove_on_complete": int(self.remove_on_complete), "events": int(self.events),
-                "progress": 0, "stalls": 0, "runs": 0,
-            },
-            separators=(",", ":"),
-        )
-        return ["," + members[1:], self.priority, self.delay, int(self.events)]
-
-
-def record_members(data_json: str, fields: Sequence[Any]) -> list[Any]:
-    """The per-job values ``enqueue.lua`` takes: the record's members with the data first."""
-    return ['"data":' + json.dumps(data_json) + fields[0], *fields[1:]]
-
 
 #: The options of a job created without any: shared, so the common case validates nothing.
 DEFAULT_OPTIONS = JobOptions()
-DEFAULT_FIELDS: tuple[Any, ...] = tuple(JobOptions().fields())  # an equal instance, computed normally
+
+#: The keyword arguments ``create`` takes, in the order the error message lists them.
+OPTION_NAMES = ("priority", "delay", "attempts", "backoff", "ttl", "remove_on_complete", "events")
+
+
+def parse_options(
+    options: Mapping[str, Any], now_ms: int, strategies: dict[str, BackoffFunction]
+) -> JobOptions:
+    """``create(data, **options)``'s keyword arguments checked and normalised (the one place that does it).
+
+    A backoff function is registered in ``strategies`` under its name, so the
+    worker of this queue can call it.
+
+    Raises:
+        InvalidJobOption: an option is unknown, out of range or of the wrong type.
+    """
+    if not options:
+        return DEFAULT_OPTIONS
+    unknown = [name for name in options if name not in OPTION_NAMES]
+    if unknown:
+        raise InvalidJobOption(f"unknown job option {unknown[0]!r}; job options are: {', '.join(OPTION_NAMES)}")
+    backoff = options.get("backoff")
+    if callable(backoff) and not isinstance(backoff, bool):
+        strategies.setdefault(_function_name(backoff), backoff)
+    return JobOptions.build(now_ms=now_ms, **options)
 
 
 def backoff_delay(

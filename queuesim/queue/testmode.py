@@ -5,15 +5,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from queuesim.queue.job import Job
+    from queuesim.queue.job import BaseJob
 
 __all__ = ["TestMode"]
 
+J = TypeVar("J", bound="BaseJob")
 
-class TestMode:
+
+class TestMode(Generic[J]):
     """The test mode of one queue (``queue.test_mode``).
 
     While it is active, ``job.save()`` gives the job the next id of this test
@@ -29,7 +31,7 @@ class TestMode:
         self.active = False
         self.process = False
         #: the jobs saved while the test mode was active, in order
-        self.jobs: list[Job] = []
+        self.jobs: list[J] = []
         self._ids = itertools.count(1)
 
     def __repr__(self) -> str:
@@ -53,14 +55,14 @@ class TestMode:
         self.process = False
         self.jobs = []
 
-    def record(self, job: Job) -> None:
+    def record(self, job: J) -> None:
         """Record a saved job; gives it the next test-mode id unless it was really saved."""
         if job.id is None:
             job.id = str(next(self._ids))
         self.jobs.append(job)
 
     @contextmanager
-    def __call__(self, process: bool = False) -> Iterator[TestMode]:
+    def __call__(self, process: bool = False) -> Iterator[TestMode[J]]:
         """``with queue.test_mode(): ...`` enters on the way in and clears and exits on the way out."""
         self.enter(process)
         try:

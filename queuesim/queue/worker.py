@@ -1,75 +1,65 @@
 """The thread worker: claims jobs, runs the handler on a pool of threads, reports outcomes in batches.
 
-The loop itself lives in :mod:`queuesim.queue.dispatch` (no I/O); this module
-carries its actions out with threads. Each round trip reports every run that
-ended since the last one *and* claims as many jobs as there are free threads,
-so a busy worker makes well under one round trip per job. Idle, a helper
-thread blocks on the queue's wake list, so a new job starts within about a
-millisecond.
+The loop itself is :meth:`~queuesim.queue.dispatch.Dispatcher.steps`, a
+conversation the queue's driver runs in the calling thread; this module only
+answers its effects with threads. Each round trip reports every run that ended
+since the last one *and* claims as many jobs as there are free threads, so a
+busy worker makes well under one round trip per job. Idle, a helper thread
+blocks on the queue's wake list, so a new job starts within about a millisecond.
 
 Every claimed job carries a lease that the worker renews; if the worker dies,
 the lease runs out and any worker returns the job to ``inactive`` (or fails
 it after too many stalls). Delivery is therefore *at least once*.
+
+A handler that outlives its job's TTL keeps its thread, which cannot be
+stopped from outside; the worker gives up on that thread (its result will be
+ignored, the thread ends when the handler returns) and starts another in its
+place, so the worker keeps its concurrency. With ``isolation="process"`` the
+job runs in a child process instead, which is killed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
-import json
 import logging
 import queue as stdqueue
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any, Unpack
 
-import redis
-
-from queuesim.queue.conversations import ClaimedJob
+from queuesim.drivers import Effect
+from queuesim.queue import conversations as conv
+from queuesim.queue.conversations import Outcome
 from queuesim.queue.dispatch import (
-    Call,
-    Dispatcher,
+    RETRYABLE,
+    Abandon,
     Run,
     Start,
+    Wait,
     WorkerOptions,
     WorkerShell,
     WorkerStats,
     error_message,
     fail_outcome,
+    log_end,
+    log_start,
     result_outcome,
 )
-from queuesim.queue.job import Job, JobState
-from queuesim.queue.options import JobOptions
+from queuesim.queue.isolation import HorseSpec, WorkHorse, horse_spec
+from queuesim.queue.job import Job
 from queuesim.queue.queue import Queue
+from queuesim.queue.record import job_from_claim
 from queuesim.queue.signals import catch_stop_signals
 
-__all__ = ["Handler", "Worker", "job_from_claim"]
+__all__ = ["Handler", "Worker"]
 
 log = logging.getLogger("queuesim.worker")
 
 #: A job handler: takes the job, returns a JSON result (or an awaitable of one), raises to fail.
 Handler = Callable[[Job], Any]
-
-
-@functools.lru_cache(maxsize=256)
-def _claim_options(priority: int, max_attempts: int, backoff: str, ttl: int) -> JobOptions:
-    """A claimed job's options (immutable, so jobs with the same options share one object)."""
-    return JobOptions(priority=priority, attempts=max_attempts, backoff=json.loads(backoff) if backoff else None,
-                      ttl=ttl)
-
-
-def job_from_claim(queue: Any, claimed: ClaimedJob, job_class: type[Job] = Job) -> Job:
-    """The :class:`Job` a handler receives for a claimed job."""
-    options = _claim_options(claimed.priority, claimed.max_attempts, claimed.backoff, claimed.ttl)
-    job = job_class(queue, json.loads(claimed.data), options)
-    job.id = claimed.id
-    job.state = JobState.ACTIVE
-    job.attempts = claimed.attempts
-    job.created_at = claimed.created_at
-    job._token = claimed.token
-    return job
 
 
 class Worker(WorkerShell):
@@ -80,13 +70,9 @@ class Worker(WorkerShell):
         handler: ``handler(job) -> result``; the result must be JSON data; raising fails
             the run (it is retried while attempts remain). ``async def`` handlers run on
             an event loop in the handler thread.
-        concurrency: how many jobs run at once.
-        lease_ms: how long a claimed job stays ours without renewal; renewed every third of it.
-        stall_interval_ms: how often (shared by all workers) expired leases are looked for.
-        max_stalls: how many lost leases a job survives before it is failed.
-        poll_interval: seconds between checks when idle (an idle worker wakes at once on new work).
-        shutdown_timeout: seconds :meth:`stop` waits for running jobs before requeueing them.
-        name: the worker's id in lease tokens; default host:pid:random.
+        **settings: ``concurrency``, ``lease_ms``, ``stall_interval_ms``, ``max_stalls``,
+            ``poll_interval``, ``shutdown_timeout``, ``heartbeat_ms``, ``name``, ``isolation``,
+            ``register`` (see :class:`~queuesim.queue.dispatch.WorkerShell`).
     """
 
     def __init__(self, queue: Queue, handler: Handler, **settings: Unpack[WorkerOptions]) -> None:
@@ -99,6 +85,13 @@ class Worker(WorkerShell):
         self._closing = threading.Event()
         self._tasks: stdqueue.SimpleQueue[Run | None] = stdqueue.SimpleQueue()
         self._running = False
+        self._lock = threading.Lock()
+        #: the run each handler thread is on, and the child process of each isolated run
+        self._on: dict[Run, threading.Thread] = {}
+        self._horses: dict[Run, WorkHorse] = {}
+        self._left: set[threading.Thread] = set()  # threads given up on (their handler outlived its TTL)
+        self._spec: HorseSpec | None = horse_spec(queue, handler) if self.isolation == "process" else None
+        self._serial = 0
 
     def _notify(self) -> None:
         self._wake.put(None)
@@ -116,53 +109,41 @@ class Worker(WorkerShell):
             raise RuntimeError("this worker is already running")
         self._running = True
         self.stop_signal = None
-        paused = self._core.paused
-        self._core = self._new_core()
-        self._core.paused = paused
+        core = self._fresh_core()
         self._closing.clear()
+        self._tasks = stdqueue.SimpleQueue()  # each run's threads read their own (no stale stop marks)
+        self._left = set()
         restore = self._install_signals(handle_signals)
-        threads = [threading.Thread(target=self._serve, name=f"{self.id}-{i}", daemon=True)
-                   for i in range(self.settings.concurrency)]
+        for _ in range(self.settings.concurrency):
+            self._add_thread()
         if not burst:
-            threads.append(threading.Thread(target=self._listen_wake, name=f"{self.id}-wake", daemon=True))
-        for t in threads:
-            t.start()
+            threading.Thread(target=self._listen_wake, name=f"{self.id}-wake", daemon=True).start()
         try:
-            self._drive(self._core, burst)
+            self.queue.driver.run(core.steps(burst), self._effect)
         finally:
             self._closing.set()
             self._want_work.set()
-            for _ in range(self.settings.concurrency):
+            for _ in range(self.settings.concurrency):  # one per thread still serving
                 self._tasks.put(None)
+            for horse in list(self._horses.values()):  # given back already: nothing of theirs counts now
+                horse.kill()
             restore()
+            self._next_core()
             self._running = False
             self._log_stop()
-        return self._core.stats
+        return core.stats
 
-    def _drive(self, core: Dispatcher, burst: bool) -> None:
-        driver = self.queue.driver
-        steps = core.steps(burst)
-        reply: Any = None
-        error: BaseException | None = None
-        while True:
-            try:
-                action = steps.throw(error) if error is not None else steps.send(reply)
-            except StopIteration:
-                return
-            reply, error = None, None
-            if isinstance(action, Call):
-                try:
-                    reply = driver.run(action.conversation)
-                except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-                    error = exc
-            elif isinstance(action, Start):
-                self._tasks.put(action.run)
+    def _effect(self, effect: Effect) -> None:
+        if type(effect) is Start:
+            self._tasks.put(effect.run)
+        elif type(effect) is Wait:
+            if self._core.free_slots() > 0:
+                self._want_work.set()
             else:
-                if core.free_slots() > 0:
-                    self._want_work.set()
-                else:
-                    self._want_work.clear()
-                self._sleep(action.seconds)
+                self._want_work.clear()
+            self._sleep(effect.seconds)
+        elif type(effect) is Abandon:
+            self._abandon(effect.run, effect.reason)
 
     def _sleep(self, seconds: float) -> None:
         """Wait up to ``seconds`` for a wake-up, then forget the wake-ups that came meanwhile."""
@@ -174,41 +155,92 @@ class Worker(WorkerShell):
         except stdqueue.Empty:
             pass
 
+    def _abandon(self, run: Run, reason: str) -> None:
+        """The run's outcome is decided: kill its child process, or leave its thread and start another."""
+        with self._lock:
+            horse = self._horses.get(run)
+            thread = self._on.get(run)
+            if horse is None and thread is not None and reason == "ttl":
+                self._left.add(thread)  # it ends after its handler returns; a new thread takes its place
+                replace = True
+            else:
+                replace = False
+        if horse is not None:
+            horse.kill()
+        if replace:
+            log.warning("worker %s: the handler of job %s still runs past its TTL; a new thread takes its slot",
+                        self.id, run.claimed.id)
+            self._add_thread()
+
     # ------------------------------------------------------------------ handler threads
+    def _add_thread(self) -> None:
+        self._serial += 1
+        threading.Thread(target=self._serve, name=f"{self.id}-{self._serial}", daemon=True).start()
+
     def _serve(self) -> None:
         loop: asyncio.AbstractEventLoop | None = None
         core = self._core
+        tasks = self._tasks
+        me = threading.current_thread()
+        queue_name = self.queue.name
         try:
             while True:
-                run = self._tasks.get()
+                run = tasks.get()
                 if run is None:
                     return
-                try:
-                    job = job_from_claim(self.queue, run.claimed)
-                    result = self.handler(job)
-                    if inspect.isawaitable(result):
-                        loop = loop or asyncio.new_event_loop()
-                        result = loop.run_until_complete(_awaited(result))
-                    outcome = result_outcome(run.claimed, result)
-                except BaseException as exc:  # a handler must never take the worker down
-                    outcome = fail_outcome(run.claimed, error_message(exc), traceback.format_exc(),
-                                           self.queue.backoff_strategies)
+                with self._lock:
+                    self._on[run] = me
+                log_start(queue_name, run.claimed)
+                started = time.perf_counter()
+                if self._spec is not None:
+                    outcome = self._run_isolated(run, self._spec)
+                else:
+                    try:
+                        job = job_from_claim(self.queue, run.claimed, Job)
+                        result = self.handler(job)
+                        if inspect.isawaitable(result):
+                            loop = loop or asyncio.new_event_loop()
+                            result = loop.run_until_complete(_awaited(result))
+                        outcome = result_outcome(run.claimed, result)
+                    except BaseException as exc:  # a handler must never take the worker down
+                        outcome = fail_outcome(run.claimed, error_message(exc), traceback.format_exc(),
+                                               self.queue.backoff_strategies)
+                if not run.abandoned:
+                    log_end(queue_name, run.claimed, outcome, time.perf_counter() - started)
                 core.finished(run, outcome)
                 self._wake.put(None)
+                with self._lock:
+                    self._on.pop(run, None)
+                    if me in self._left:  # another thread took this one's slot while it was busy
+                        self._left.discard(me)
+                        return
         finally:
             if loop is not None:
                 loop.close()
 
+    def _run_isolated(self, run: Run, spec: HorseSpec) -> Outcome:
+        horse = WorkHorse(spec, run.claimed)
+        with self._lock:
+            self._horses[run] = horse
+        try:
+            kind, payload, stacktrace = horse.outcome()
+        finally:
+            with self._lock:
+                self._horses.pop(run, None)
+        if kind == "complete":
+            return Outcome(run.claimed.id, run.claimed.token, "complete", payload)
+        return fail_outcome(run.claimed, payload, stacktrace, self.queue.backoff_strategies)
+
     def _listen_wake(self) -> None:
-        client = self.queue.client
-        key = self.queue.keys.wake
+        keys = self.queue.keys
+        driver = self.queue.driver
         timeout = min(self.settings.poll_interval, 0.5)  # bounds how long this thread outlives run()
         while not self._closing.is_set():
             if not self._want_work.wait(self.settings.poll_interval) or self._closing.is_set():
                 continue
             try:
-                got = client.blpop([key], timeout=timeout)
-            except (redis.ConnectionError, redis.TimeoutError):
+                got = driver.run(conv.wait_for_work(keys, timeout))
+            except RETRYABLE:  # the loop reports the outage; this thread only waits and tries again
                 self._closing.wait(self.settings.poll_interval)
                 continue
             if got:

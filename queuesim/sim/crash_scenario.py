@@ -26,7 +26,7 @@ from typing import Any
 from queuesim.drivers import SyncDriver
 from queuesim.queue import conversations as conv
 from queuesim.queue.dispatch import Run, WorkerSettings, result_outcome
-from queuesim.queue.options import DEFAULT_FIELDS
+from queuesim.queue.record import DEFAULT_FIELDS
 from queuesim.sim._checks import check_count, check_non_negative, check_positive
 from queuesim.sim.system import QueueSystem, StoreFactory
 

@@ -29,13 +29,13 @@ or event) and then claims without blocking.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
 import redis
 
-from queuesim.drivers import Batch, Conversation, Pause, Step, SyncDriver
+from queuesim.drivers import Batch, Effect, Pause, Routine, Step, SyncDriver
 from queuesim.scripts import ScriptCall
 from queuesim.sim.clock import SimClock
 from queuesim.sim.fast_store.client import FastClient
@@ -152,12 +152,16 @@ class SimDriver:
         """The simulated time in whole milliseconds (what conversations take as ``now``)."""
         return self.clock.now_ms()
 
-    def run(self, conversation: Conversation[T]) -> SimProcess[T]:
+    def run(
+        self, conversation: Routine[T], effects: Callable[[Effect], SimProcess[Any]] | None = None
+    ) -> SimProcess[T]:
         """A SimPy process generator that runs ``conversation`` and returns its result.
 
         Use it as ``result = yield from driver.run(conv)`` inside a process, or start
         it with ``env.process(driver.run(conv))``. A reply that is an error (e.g.
         ``WatchError``) is thrown into the conversation, as the live drivers do.
+        ``effects`` answers the conversation's effects (a worker's loop) as a SimPy
+        process generator: ``reply = yield from effects(effect)``.
         """
         self.stats.conversations += 1
         try:
@@ -165,7 +169,11 @@ class SimDriver:
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
         while True:
-            if self.instant and type(step) is not Pause:
+            if isinstance(step, Effect):
+                if effects is None:
+                    raise TypeError(f"{type(step).__name__} is an effect: pass run() an effects handler")
+                ok, reply = True, (yield from effects(step))
+            elif self.instant and type(step) is not Pause:
                 ok, reply = self._instant(step)  # nothing to wait for: no generator frames per step
             else:
                 ok, reply = yield from self._step(step)

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from queuesim.queue.dispatch import Run, WorkerSettings, result_outcome
-from queuesim.queue.options import DEFAULT_FIELDS
+from queuesim.queue.record import DEFAULT_FIELDS
 from queuesim.sim._checks import check_count, check_non_negative, check_positive
 from queuesim.sim.distributions import DISTRIBUTION_KINDS, distribution
 from queuesim.sim.stats import Summary, percentiles, summarize, time_weighted_mean

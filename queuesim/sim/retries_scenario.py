@@ -20,6 +20,7 @@ from queuesim.drivers import SyncDriver
 from queuesim.queue import conversations as conv
 from queuesim.queue.dispatch import Run, WorkerSettings, fail_outcome, result_outcome
 from queuesim.queue.options import JobOptions
+from queuesim.queue.record import enqueue_fields
 from queuesim.sim._checks import check_count, check_non_negative, check_positive
 from queuesim.sim.stats import percentiles
 from queuesim.sim.system import QueueSystem, StoreFactory
@@ -113,7 +114,7 @@ def simulate_retries(config: RetriesConfig, *, seed: int = 1, replication: int =
     system = QueueSystem(seed, replication, store=store)
     env, streams = system.env, system.streams
     arrivals, service, faults = streams["arrivals"], streams["service"], streams["faults"]
-    fields = config.job_options().fields()
+    fields = enqueue_fields(config.job_options())
     arrived: dict[int, float] = {}
     completed_at: dict[int, float] = {}
     state = {"executions": 0, "settled": 0}

@@ -1,10 +1,10 @@
 """Simulated queue workers: the real worker loop (:mod:`queuesim.queue.dispatch`) in virtual time.
 
-A :class:`SimWorker` carries out the dispatcher's actions inside SimPy: a
-``Call`` runs its conversation through a :class:`~queuesim.sim.driver.SimDriver`
-(network delay, then the real Lua scripts against the simulation's store), a
-``Start`` becomes a SimPy process that "works" for the job's service time, and a
-``Wait`` waits in virtual time until its timeout or until it is poked. Idle
+A :class:`SimWorker` runs the dispatcher's loop (a conversation) through a
+:class:`~queuesim.sim.driver.SimDriver` (network delay, then the real Lua
+scripts against the simulation's store) and answers its effects inside SimPy:
+a ``Start`` becomes a SimPy process that "works" for the job's service time, and
+a ``Wait`` waits in virtual time until its timeout or until it is poked. Idle
 workers are poked by a :class:`WakeBus` when a job is enqueued: the simulated
 counterpart of the wake list that live workers block on with ``BLPOP`` (blocking
 commands cannot run in a simulation).
@@ -19,8 +19,9 @@ from typing import Any
 
 import simpy
 
+from queuesim.drivers import Effect
 from queuesim.queue.conversations import Outcome
-from queuesim.queue.dispatch import RETRYABLE, Call, Dispatcher, Run, Start, WorkerSettings, WorkerStats
+from queuesim.queue.dispatch import Dispatcher, Run, Start, Wait, WorkerSettings, WorkerStats
 from queuesim.queue.keys import QueueKeys
 from queuesim.sim.driver import SimDriver
 
@@ -130,34 +131,24 @@ class SimWorker:
             self._wake.succeed()
 
     def _loop(self, burst: bool) -> Generator[Any, Any, None]:
-        steps = self.core.steps(burst)
-        reply: Any = None
-        error: BaseException | None = None
         try:
-            while True:
-                try:
-                    action = steps.throw(error) if error is not None else steps.send(reply)
-                except StopIteration:
-                    return
-                reply, error = None, None
-                if isinstance(action, Call):
-                    try:
-                        reply = yield from self.driver.run(action.conversation)
-                    except RETRYABLE as exc:
-                        error = exc
-                elif isinstance(action, Start):
-                    self._jobs.append(self.env.process(self._run_job(action.run)))
-                else:
-                    # one event ends the wait: a poke triggers it, and so does the timeout (when the
-                    # wait is still on): no Condition, whose own event would cost a step per wake-up
-                    wake = self._wake = self.env.event()
-                    if self.bus is not None and self.core.free_slots() > 0:
-                        self.bus.idle.append(self)
-                    self.env.timeout(action.seconds).callbacks.append(partial(_end_wait, wake))
-                    yield wake
-                    self._wake = None
+            yield from self.driver.run(self.core.steps(burst), self._effect)
         except simpy.Interrupt:
             return
+
+    def _effect(self, effect: Effect) -> Generator[Any, Any, None]:
+        """The dispatcher's effects in virtual time (an abandoned run keeps working; its result is ignored)."""
+        if type(effect) is Start:
+            self._jobs.append(self.env.process(self._run_job(effect.run)))
+        elif type(effect) is Wait:
+            # one event ends the wait: a poke triggers it, and so does the timeout (when the
+            # wait is still on): no Condition, whose own event would cost a step per wake-up
+            wake = self._wake = self.env.event()
+            if self.bus is not None and self.core.free_slots() > 0:
+                self.bus.idle.append(self)
+            self.env.timeout(effect.seconds).callbacks.append(partial(_end_wait, wake))
+            yield wake
+            self._wake = None
 
     def _run_job(self, run: Run) -> Generator[Any, Any, None]:
         try:

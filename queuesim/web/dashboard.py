@@ -3,8 +3,10 @@
 ``queuesim serve dashboard`` runs it. The page (``queuesim/web/static/``: plain
 HTML, CSS and JavaScript, no build step) lists jobs per state and queue, shows
 a job's data, progress, logs, error and timeline, retries, removes and
-re-prioritises jobs, pauses queues, and follows the queues' event streams
-through ``GET /events``. Without a token the server listens on loopback only;
+re-prioritises jobs, pauses queues, lists the live workers and what they run,
+and follows the queues' event streams through ``GET /events``. For operators:
+``/metrics`` (Prometheus), ``/healthz`` and ``/readyz`` (see
+:mod:`queuesim.web.operations`). Without a token the server listens on loopback only;
 with ``--token``, every route that changes something needs
 ``Authorization: Bearer <token>``.
 """
@@ -26,13 +28,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from queuesim._version import __version__
 from queuesim.connection import redis_url as check_url
+from queuesim.queue.core import check_name, wall_clock_ms
 from queuesim.queue.keys import QueueKeys
-from queuesim.queue.queue import _check_name, wall_clock_ms
 from queuesim.web import kue_models
 from queuesim.web.clients import DEFAULT_TIMEOUT, ClientKind, server_client
 from queuesim.web.common import DEFAULT_DEADLINE, ClientSource, RedisRunner, install_error_handlers
 from queuesim.web.kue_api import add_kue_routes
 from queuesim.web.live import BLOCK_MS, EventPump, event_stream
+from queuesim.web.operations import add_operations_routes
 from queuesim.web.serve import DEFAULT_HOST, serve
 
 __all__ = [
@@ -203,7 +206,7 @@ def create_dashboard_app(
     Raises:
         ValueError: a bad prefix, token or deadline.
     """
-    _check_name(prefix)
+    check_name(prefix)
     check_token(token)
     if isinstance(block_ms, bool) or not isinstance(block_ms, int) or block_ms < 1:
         raise ValueError(f"block_ms must be an int >= 1, got {block_ms!r}")
@@ -237,6 +240,7 @@ def create_dashboard_app(
 
     app.add_middleware(_Guard, local_only=token is None)
     add_kue_routes(app, runner, prefix=prefix, token=token, clock=clock, notify=pump.publish)
+    add_operations_routes(app, runner, prefix=prefix, clock=clock)
     _tidy_openapi(app)
 
     @app.get(

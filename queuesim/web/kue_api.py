@@ -31,6 +31,7 @@ from queuesim.queue.job import Job
 from queuesim.queue.keys import QueueKeys
 from queuesim.queue.options import normalize_priority
 from queuesim.queue.queue import Queue
+from queuesim.queue.record import enqueue_fields
 from queuesim.web import kue_models as m
 from queuesim.web import kue_ops as ops
 from queuesim.web.api_errors import ApiError, install_api_errors
@@ -101,6 +102,9 @@ Span = Annotated[
          examples=["0..9"]),
 ]
 Order = Annotated[Literal["asc", "desc"], Path(description="Index order (`asc`) or its reverse.")]
+ResetAttempts = Annotated[bool, Query(description="Give the job all its attempts again (the default); `false` keeps "
+                                                  "the count, so a job that used them gets one more run (Kue's "
+                                                  "requeue).")]
 
 Responses = dict[int | str, dict[str, Any]]
 _ERROR: dict[str, Any] = {"model": m.ErrorBody}
@@ -207,10 +211,11 @@ def add_kue_routes(
         found = await runner.run(ops.list_jobs(prefix, names, state, start, stop, order))
         return JSONResponse([job_json(f.type, f.record) for f in found])
 
-    async def move(found: ops.Found, state: str | None, priority: int | None) -> str:
+    async def move(found: ops.Found, state: str | None, priority: int | None, reset_attempts: bool = False) -> str:
         keys = QueueKeys(found.type, prefix)
         job_id = str(found.record["id"])
-        result = await runner.run(conv.move(keys, events_maxlen, job_id, state or "", clock(), priority))
+        result = await runner.run(conv.move(keys, events_maxlen, job_id, state or "", clock(), priority,
+                                            reset_attempts=reset_attempts))
         if result == "missing":
             raise ApiError(404, f"job {job_id} not found in queue {found.type!r}")
         if result == "active" and state != "active":
@@ -221,7 +226,7 @@ def add_kue_routes(
     @app.get("/stats", response_model=m.StatsOut, responses={503: _UNAVAILABLE}, tags=["kue"],
              summary="Counts per state and work time (Kue), with per-queue counts and timings")
     async def get_stats() -> JSONResponse:
-        return JSONResponse(await runner.run(ops.stats(prefix)))
+        return JSONResponse(await runner.run(ops.stats(prefix, clock())))
 
     @app.get("/job/types", response_model=list[str], responses={503: _UNAVAILABLE}, tags=["kue"],
              summary="Every queue name (Kue's job types)")
@@ -318,7 +323,7 @@ def add_kue_routes(
         for name, indexes in by_type.items():
             keys = QueueKeys(name, prefix)
             await runner.run(_register(keys))
-            payload = [(specs[i].data_json, specs[i].options.fields()) for i in indexes]
+            payload = [(specs[i].data_json, enqueue_fields(specs[i].options)) for i in indexes]
             ids, _ = await runner.run(conv.enqueue(keys, events_maxlen, clock(), payload))
             for i, job_id in zip(indexes, ids, strict=True):
                 state = "delayed" if specs[i].options.delay > 0 else "inactive"
@@ -375,23 +380,24 @@ def add_kue_routes(
             raise ApiError(409, f"job {job} is running; it cannot be removed until it finishes (or add ?force=true)")
         return JSONResponse({"message": f"job {job} removed", "id": job, "type": found.type})
 
-    async def requeue(job_id: str, type: str | None) -> JSONResponse:
+    async def requeue(job_id: str, type: str | None, reset_attempts: bool) -> JSONResponse:
         found = await find(job_id, type)
         job = str(found.record["id"])
-        new = await move(found, "inactive", None)
+        new = await move(found, "inactive", None, reset_attempts)
         notify(found.type, job, "moved", [new])
         return JSONResponse({"message": f"job {job} inactive", "id": job, "type": found.type, "state": new})
 
     @app.post("/job/{job_id}/requeue", response_model=m.JobMessage, tags=["beyond kue"], dependencies=guard,
-              summary="Put a failed, complete or delayed job back to wait (retry it)", responses=job_errors)
-    async def post_requeue(job_id: JobId, type: TypeQuery = None) -> JSONResponse:
-        return await requeue(job_id, type)
+              summary="Put a failed, complete or delayed job back to wait (retry it), by default with all its "
+                      "attempts again", responses=job_errors)
+    async def post_requeue(job_id: JobId, type: TypeQuery = None, reset_attempts: ResetAttempts = True) -> JSONResponse:
+        return await requeue(job_id, type, reset_attempts)
 
     @app.get("/inactive/{job_id}", response_model=m.JobMessage, tags=["kue"], dependencies=guard,
              summary="Kue's requeue route (a GET that changes state: prefer POST /job/:id/requeue)",
              responses=job_errors)
-    async def get_inactive(job_id: JobId, type: TypeQuery = None) -> JSONResponse:
-        return await requeue(job_id, type)
+    async def get_inactive(job_id: JobId, type: TypeQuery = None, reset_attempts: ResetAttempts = True) -> JSONResponse:
+        return await requeue(job_id, type, reset_attempts)
 
     async def set_paused(type: str, paused: bool) -> JSONResponse:
         name = await known_queue(type)

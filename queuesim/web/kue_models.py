@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError
 
 from queuesim.errors import InvalidJobOption
+from queuesim.queue.core import check_name
 from queuesim.queue.options import PRIORITY_MAX, PRIORITY_MIN, JobOptions, encode_json
-from queuesim.queue.queue import _check_name
 
 __all__ = [
     "MAX_ATTEMPTS",
@@ -141,6 +141,8 @@ class QueueStatsOut(_Counts):
     completedTotal: int
     failedTotal: int
     paused: bool
+    workers: int = Field(description="live workers on this queue (the worker registry)")
+    completedLastMinute: int = Field(description="jobs that completed in the last minute (and are still stored)")
     wait: Percentiles = Field(description="from when the final run became runnable to its start")
     processing: Percentiles = Field(description="the final run, from start to finish")
 
@@ -308,7 +310,7 @@ def check_queue_name(name: str) -> str:
 
     ``Queue``'s own check: length, no braces, no control characters.
     """
-    return _check_name(name)
+    return check_name(name)
 
 
 def _message(exc: ValidationError) -> str:

@@ -15,10 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from queuesim.drivers import Batch, Conversation
+from queuesim.drivers import Batch, Conversation, text
 from queuesim.queue.conversations import STATES
-from queuesim.queue.events import parse_entry, stream_id_key
+from queuesim.queue.events import Event, history, parse_entry
 from queuesim.queue.keys import QueueKeys
+from queuesim.queue.overview import overview
 
 __all__ = [
     "STATS_SAMPLE",
@@ -48,17 +49,13 @@ class Found:
     record: dict[str, Any]
 
 
-def _s(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def _registry(prefix: str) -> str:
     return QueueKeys("_", prefix).registry
 
 
 def queue_names(prefix: str) -> Conversation[list[str]]:
     """The names of every queue under ``prefix`` (Kue's job types), sorted."""
-    return sorted(_s(n) for n in (yield ("SMEMBERS", _registry(prefix))))
+    return sorted(text(n) for n in (yield ("SMEMBERS", _registry(prefix))))
 
 
 def queue_exists(prefix: str, name: str) -> Conversation[bool]:
@@ -85,8 +82,8 @@ def find_job(prefix: str, job_id: str, type: str | None = None) -> Conversation[
 def _pairs(reply: Sequence[Any]) -> list[tuple[str, float]]:
     """(member, score) pairs from a ``ZRANGE ... WITHSCORES`` reply, flat or paired."""
     if reply and isinstance(reply[0], list | tuple):
-        return [(_s(m), float(s)) for m, s in reply]
-    return [(_s(reply[i]), float(reply[i + 1])) for i in range(0, len(reply), 2)]
+        return [(text(m), float(s)) for m, s in reply]
+    return [(text(reply[i]), float(reply[i + 1])) for i in range(0, len(reply), 2)]
 
 
 def list_jobs(
@@ -101,7 +98,7 @@ def list_jobs(
     reverse = order == "desc"
     if len(names) == 1:
         command = "ZREVRANGE" if reverse else "ZRANGE"
-        ids = [_s(i) for i in (yield (command, QueueKeys(names[0], prefix).state(state), start, stop))]
+        ids = [text(i) for i in (yield (command, QueueKeys(names[0], prefix).state(state), start, stop))]
         picked = [(names[0], i) for i in ids]
     elif names:
         command = "ZREVRANGE" if reverse else "ZRANGE"
@@ -165,34 +162,26 @@ def _counts_camel(counts: dict[str, int]) -> dict[str, int]:
     return {f"{state}Count": counts[state] for state in STATES}
 
 
-def stats(prefix: str, sample: int = STATS_SAMPLE) -> Conversation[dict[str, Any]]:
+def stats(prefix: str, now: int, sample: int = STATS_SAMPLE) -> Conversation[dict[str, Any]]:
     """Kue's ``/stats`` (counts per state over every queue and ``workTime``) plus, per queue,
-    its counts, paused flag, totals, and wait and processing time percentiles (ms) of its
-    ``sample`` most recent complete jobs."""
-    names = yield from queue_names(prefix)
-    per_queue = len(STATES) + 3
-    steps: list[Any] = []
-    for name in names:
-        keys = QueueKeys(name, prefix)
-        steps += [("ZCARD", keys.state(s)) for s in STATES]
-        steps += [("HGETALL", keys.stats), ("HGET", keys.meta, "paused"),
-                  ("ZREVRANGE", keys.complete, 0, sample - 1)]
-    replies = (yield Batch.of(steps)) if steps else []
-    recent: list[list[str]] = []
+    its counts, paused flag, totals, live workers, completions over the last minute, and wait and
+    processing time percentiles (ms) of its ``sample`` most recent complete jobs."""
+    seen = yield from overview(prefix, now)
     queues: dict[str, dict[str, Any]] = {}
-    for n, name in enumerate(names):
-        part = replies[n * per_queue:(n + 1) * per_queue]
-        counts = {s: int(c) for s, c in zip(STATES, part, strict=False)}
-        totals = _totals(part[len(STATES)])
-        queues[name] = {
-            **_counts_camel(counts),
-            "workTime": totals.get("work_time", 0),
-            "completedTotal": totals.get("completed", 0),
-            "failedTotal": totals.get("failed", 0),
-            "paused": _s(part[len(STATES) + 1]) == "1" if part[len(STATES) + 1] is not None else False,
+    for q in seen.queues:
+        queues[q.name] = {
+            **_counts_camel(q.counts),
+            "workTime": q.work_time_ms,
+            "completedTotal": q.completed_total,
+            "failedTotal": q.failed_total,
+            "paused": q.paused,
+            "workers": q.workers,
+            "completedLastMinute": q.completed_last_minute,
         }
-        recent.append([_s(i) for i in part[len(STATES) + 2]])
-    lookups = [(name, ids) for name, ids in zip(names, recent, strict=True) if ids]
+    names = [q.name for q in seen.queues if q.counts["complete"]]
+    recent = (yield Batch.of([("ZREVRANGE", QueueKeys(n, prefix).complete, 0, sample - 1) for n in names])) \
+        if names else []
+    lookups = [(name, [text(i) for i in ids]) for name, ids in zip(names, recent, strict=True) if ids]
     records = (yield Batch.of([("HMGET", QueueKeys(name, prefix).jobs, *ids) for name, ids in lookups])) \
         if lookups else []
     timings = {name: _timings(reply) for (name, _), reply in zip(lookups, records, strict=True)}
@@ -204,37 +193,14 @@ def stats(prefix: str, sample: int = STATS_SAMPLE) -> Conversation[dict[str, Any
     return {**overall, "workTime": sum(q["workTime"] for q in queues.values()), "queues": queues}
 
 
-def _totals(reply: Any) -> dict[str, int]:
-    if isinstance(reply, dict):
-        return {_s(k): int(v) for k, v in reply.items()}
-    items = list(reply or ())
-    return {_s(items[i]): int(items[i + 1]) for i in range(0, len(items), 2)}
-
-
-def _event_json(type: str, entry_id: Any, fields: Any) -> dict[str, Any]:
-    if not isinstance(fields, dict):  # a flat [k, v, k, v] reply
-        items = list(fields)
-        fields = {items[i]: items[i + 1] for i in range(0, len(items), 2)}
-    event = parse_entry(entry_id, fields)
+def _event_json(type: str, event: Event) -> dict[str, Any]:
     return {"type": type, "id": event.job_id, "event": event.name, "args": list(event.args),
-            "at": stream_id_key(event.stream_id)[0], "stream_id": event.stream_id}
+            "at": event.at, "stream_id": event.stream_id}
 
 
 def timeline(prefix: str, type: str, job_id: str) -> Conversation[list[dict[str, Any]]]:
-    """The events of one job still in its queue's stream, oldest first."""
-    entries = yield ("XRANGE", QueueKeys(type, prefix).events, "-", "+")
-    # the stream holds every job's events: pick this job's before decoding anything
-    return [_event_json(type, i, f) for i, f in entries if _s(_field(f, "id")) == job_id]
-
-
-def _field(fields: Any, name: str) -> Any:
-    if isinstance(fields, dict):
-        return fields.get(name, fields.get(name.encode()))
-    items = list(fields)
-    for i in range(0, len(items) - 1, 2):
-        if _s(items[i]) == name:
-            return items[i + 1]
-    return None
+    """The events of one job still in its queue's stream, oldest first (the queue's own ``history``)."""
+    return [_event_json(type, e) for e in (yield from history(QueueKeys(type, prefix), job_id, None))]
 
 
 def stream_cursors(prefix: str, names: Sequence[str]) -> Conversation[dict[str, str]]:
@@ -242,7 +208,7 @@ def stream_cursors(prefix: str, names: Sequence[str]) -> Conversation[dict[str, 
     if not names:
         return {}
     replies = yield Batch.of([("XREVRANGE", QueueKeys(n, prefix).events, "+", "-", "COUNT", 1) for n in names])
-    return {n: (_s(r[0][0]) if r else "0-0") for n, r in zip(names, replies, strict=True)}
+    return {n: (text(r[0][0]) if r else "0-0") for n, r in zip(names, replies, strict=True)}
 
 
 def read_events(
@@ -260,8 +226,8 @@ def read_events(
     streams = reply.items() if isinstance(reply, dict) else (reply or ())
     events: list[dict[str, Any]] = []
     for key, entries in streams:
-        name = by_key[_s(key)]
+        name = by_key[text(key)]
         for entry_id, fields in entries:
-            events.append(_event_json(name, entry_id, fields))
-            cursors[name] = _s(entry_id)
+            events.append(_event_json(name, parse_entry(entry_id, fields)))
+            cursors[name] = text(entry_id)
     return events

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import redis
+from shells import SHELLS, Shell  # tests/queue is on sys.path (rootdir-relative test modules)
 
 from queuesim.queue import Queue
 from queuesim.queue.invariants import check_invariants
@@ -50,3 +51,14 @@ def make_queue(r: redis.Redis) -> Iterator[Callable[..., Queue]]:
 @pytest.fixture
 def queue(make_queue: Callable[..., Queue]) -> Queue:
     return make_queue()
+
+
+@pytest.fixture(params=sorted(SHELLS))
+def shell(request: pytest.FixtureRequest, r: redis.Redis) -> Iterator[Shell]:
+    """The sync or the asyncio shell, on this test's store; its queues are checked for consistency after."""
+    made = SHELLS[request.param](r)
+    yield made
+    made.close()
+    for q in made.queues:
+        if not (q.test_mode.active and not q.test_mode.process):
+            assert check_invariants(r, q.keys) == [], f"queue {q.name} is inconsistent"

@@ -8,13 +8,14 @@ from queuesim.drivers import RecordingDriver
 from queuesim.queue import conversations as conv
 from queuesim.queue.keys import QueueKeys
 from queuesim.queue.options import JobOptions
+from queuesim.queue.record import enqueue_fields
 
 KEYS = QueueKeys("rec")
 
 
 def test_each_state_change_is_one_script_call(r: redis.Redis) -> None:
     d = RecordingDriver(r)
-    ids, _ = d.run(conv.enqueue(KEYS, 100, 1000, [('{"a":1}', JobOptions().fields())]))
+    ids, _ = d.run(conv.enqueue(KEYS, 100, 1000, [('{"a":1}', enqueue_fields(JobOptions()))]))
     fetched = d.run(conv.fetch(KEYS, 100, 1001, 10, lease_ms=5000, token_prefix="w",
                                stall_interval_ms=1000, max_stalls=1))
     outcome = conv.Outcome(ids[0], fetched.jobs[0].token, "complete", '"ok"')
@@ -27,7 +28,7 @@ def test_each_state_change_is_one_script_call(r: redis.Redis) -> None:
 
 def test_steady_state_worker_step_is_one_round_trip(r: redis.Redis) -> None:
     d = RecordingDriver(r)
-    d.run(conv.enqueue(KEYS, 100, 1000, [(str(i), JobOptions().fields()) for i in range(4)]))
+    d.run(conv.enqueue(KEYS, 100, 1000, [(str(i), enqueue_fields(JobOptions())) for i in range(4)]))
     first = d.run(conv.fetch(KEYS, 100, 1001, 2, lease_ms=5000, token_prefix="w",
                              stall_interval_ms=1000, max_stalls=1))
     d.steps.clear()
@@ -43,7 +44,7 @@ def test_steady_state_worker_step_is_one_round_trip(r: redis.Redis) -> None:
 
 def test_every_script_declares_keys_of_one_slot(r: redis.Redis) -> None:
     d = RecordingDriver(r)
-    d.run(conv.enqueue(KEYS, 100, 1000, [("1", JobOptions().fields())]))
+    d.run(conv.enqueue(KEYS, 100, 1000, [("1", enqueue_fields(JobOptions()))]))
     d.run(conv.fetch(KEYS, 100, 1001, 1, lease_ms=5000, token_prefix="w", stall_interval_ms=1000, max_stalls=1))
     d.run(conv.remove(KEYS, 100, "1"))
     for step in d.steps:

@@ -216,8 +216,9 @@ def test_queue_name_validation(r: redis.Redis) -> None:
 
 def test_eviction_policy_warning(caplog: pytest.LogCaptureFixture) -> None:
     class PolicyOnly:
-        def config_get(self, name: str) -> dict[str, str]:
-            return {name: "allkeys-lru"}
+        def execute_command(self, *args: str) -> list[str]:
+            assert args == ("CONFIG", "GET", "maxmemory-policy")
+            return ["maxmemory-policy", "allkeys-lru"]
 
     queue = Queue("x", redis=PolicyOnly())  # type: ignore[arg-type]
     with caplog.at_level("WARNING", logger="queuesim.queue"):

@@ -8,13 +8,13 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+from polling import wait_for
 
 from queuesim.queue import JobState, Queue
 from queuesim.queue.invariants import check_invariants
@@ -51,15 +51,6 @@ def wait_for_exit(proc: subprocess.Popen[str]) -> tuple[str, str]:
         _out, err = proc.communicate()
         pytest.fail(f"the worker did not stop within 20 s of SIGTERM; its threads:\n{err}")
 
-
-def wait_for(predicate: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError("condition not met before the deadline")
 
 
 def test_creator_sees_events_of_a_worker_in_another_process(shared_store: tuple[str, redis.Redis]) -> None:

@@ -8,28 +8,17 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 import redis
+from polling import wait_for
 
 from queuesim.errors import InvalidTransition, JobNotFound
 from queuesim.queue import Job, JobState, Queue, Worker
 from queuesim.queue import conversations as conv
 from queuesim.queue.invariants import check_invariants
 from queuesim.queue.options import backoff_delay
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Poll ``predicate`` until it is truthy or the deadline passes (then fail)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.005)
-    raise AssertionError("condition not met before the deadline")
 
 
 def run_in_thread(worker: Worker, **kwargs: Any) -> threading.Thread:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from queuesim.drivers import SyncDriver
 from queuesim.queue import conversations as conv
-from queuesim.queue.options import DEFAULT_FIELDS
+from queuesim.queue.record import DEFAULT_FIELDS
 from queuesim.sim.system import QueueSystem
 
 

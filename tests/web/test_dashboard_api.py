@@ -498,6 +498,28 @@ def test_requeue_a_failed_job(dash: TestClient, queues: dict[str, Queue], method
     assert queues["email"].get_job(2).state == "complete"
 
 
+@pytest.mark.parametrize(("params", "runs"), [({}, 3), ({"reset_attempts": "false"}, 1)])
+def test_a_requeued_failed_job_gets_its_attempts_back(
+    dash: TestClient, queues: dict[str, Queue], params: dict[str, str], runs: int
+) -> None:
+    video = queues["video"]
+    calls: list[int] = []
+
+    def fail(job: Any) -> None:
+        calls.append(job.attempts)
+        raise RuntimeError("codec missing")
+
+    Worker(video, fail).run(burst=True)
+    assert dash.get("/job/1", params={"type": "video"}).json()["attempts"] == {"made": 3, "remaining": 0, "max": 3}
+    assert dash.post("/job/1/requeue", params={"type": "video", **params}).status_code == 200
+    made = 0 if runs == 3 else 3
+    assert dash.get("/job/1", params={"type": "video"}).json()["attempts"] == {
+        "made": made, "remaining": 3 - made, "max": 3}
+    calls.clear()
+    Worker(video, fail).run(burst=True)
+    assert len(calls) == runs
+
+
 def test_pause_and_resume_a_queue(dash: TestClient, queues: dict[str, Queue]) -> None:
     assert dash.post("/queues/video/pause").json() == {"message": "queue video paused", "type": "video", "paused": True}
     assert queues["video"].is_paused()
@@ -637,18 +659,19 @@ def test_redis_down_is_a_503_then_the_api_resumes(backend: str, dash: TestClient
 def test_the_schema_documents_every_route(make_dash: Make) -> None:
     schema = make_dash().get("/openapi.json").json()
     paths = schema["paths"]
-    assert sorted(paths) == [
+    assert sorted(paths) == sorted([
         "/events", "/inactive/{job_id}", "/job", "/job/types", "/job/{job_id}", "/job/{job_id}/log",
         "/job/{job_id}/priority/{priority}", "/job/{job_id}/requeue", "/job/{job_id}/state/{state}",
         "/job/{job_id}/timeline", "/jobs/{state}/{span}", "/jobs/{state}/{span}/{order}",
         "/jobs/{type}/{state}/stats", "/jobs/{type}/{state}/{span}", "/jobs/{type}/{state}/{span}/{order}",
         "/queues/{type}/pause", "/queues/{type}/resume", "/stats",
-    ]
+        "/healthz", "/metrics", "/readyz", "/workers",
+    ])
     for path, operations in paths.items():
         for method, operation in operations.items():
             assert "422" not in operation["responses"], (method, path)
             assert "401" not in operation["responses"]
-            if path not in ("/events",):
+            if path not in ("/events", "/healthz", "/metrics"):  # these answer whatever Redis does
                 assert "503" in operation["responses"], (method, path)
     assert "JobSpec" in schema["components"]["schemas"]
     assert "securitySchemes" not in schema.get("components", {})
@@ -676,3 +699,98 @@ def test_a_closed_port_is_a_quick_503() -> None:
             assert response.status_code == 503
             assert response.json()["detail"] == "Redis is not reachable"
         assert api.get("/").status_code == 200  # the page itself needs no Redis
+
+
+# ---------------------------------------------------------------------- operations: metrics, health, workers
+def _families(text: str) -> dict[str, Any]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {family.name: family for family in text_string_to_metric_families(text)}
+
+
+def _value(family: Any, **labels: str) -> float:
+    [sample] = [s for s in family.samples if all(s.labels.get(k) == v for k, v in labels.items())
+                and not s.name.endswith("_created")]
+    return float(sample.value)
+
+
+def test_metrics_in_prometheus_text_format(dash: TestClient, queues: dict[str, Queue], r: redis.Redis) -> None:
+    response = dash.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    families = _families(response.text)  # parsed by prometheus_client's own parser
+    assert _value(families["queuesim_redis_up"]) == 1
+    jobs = families["queuesim_jobs"]
+    assert _value(jobs, queue="email", state="complete") == 2
+    assert _value(jobs, queue="email", state="failed") == 1
+    assert _value(jobs, queue="email", state="inactive") == 2
+    assert _value(jobs, queue="email", state="delayed") == 1
+    assert _value(jobs, queue="video", state="inactive") == 1
+    assert families["queuesim_jobs_completed"].type == "counter"
+    assert _value(families["queuesim_jobs_completed"], queue="email") == 2
+    assert _value(families["queuesim_jobs_failed"], queue="email") == 1
+    work = int(r.hget(queues["email"].keys.stats, "work_time") or 0)
+    assert _value(families["queuesim_work_seconds"], queue="email") == work / 1000
+    assert _value(families["queuesim_queue_paused"], queue="video") == 0
+    assert _value(families["queuesim_workers"], queue="email") == 0
+    queues["video"].pause()
+    assert _value(_families(dash.get("/metrics").text)["queuesim_queue_paused"], queue="video") == 1
+    openmetrics = dash.get("/metrics", headers={"Accept": "application/openmetrics-text"})
+    assert openmetrics.headers["content-type"].startswith("application/openmetrics-text")
+    assert openmetrics.text.endswith("# EOF\n")
+
+
+def test_metrics_and_workers_show_a_running_worker(dash: TestClient, queues: dict[str, Queue]) -> None:
+    import threading
+    import time
+
+    started, release = threading.Event(), threading.Event()
+
+    def handler(job: Any) -> None:
+        started.set()
+        release.wait(30)
+
+    worker = Worker(queues["video"], handler, name="busy-one", heartbeat_ms=50, poll_interval=0.05)
+    thread = threading.Thread(target=worker.run, kwargs={"handle_signals": False}, daemon=True)
+    thread.start()
+    try:
+        assert started.wait(20)
+        deadline = time.monotonic() + 20
+        while True:  # the worker says it is busy at its next heartbeat
+            body = dash.get("/workers").json()
+            if (body["workers"] and body["workers"][0]["state"] == "busy") or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        [entry] = body["workers"]
+        assert (entry["id"], entry["queue"], entry["state"]) == ("busy-one", "video", "busy")
+        assert [j["id"] for j in entry["jobs"]] == ["1"]
+        families = _families(dash.get("/metrics").text)
+        assert _value(families["queuesim_workers"], queue="video") == 1
+        assert _value(families["queuesim_worker_running_jobs"], worker="busy-one") == 1
+        assert dash.get("/stats").json()["queues"]["video"]["workers"] == 1
+    finally:
+        release.set()
+        worker.stop()
+        thread.join(10)
+    assert dash.get("/workers").json()["workers"] == []  # a worker that stops leaves the registry
+
+
+def test_health_while_redis_is_up_then_down(backend: str, dash: TestClient, r: redis.Redis) -> None:
+    assert dash.get("/healthz").json() == {"status": "ok"}
+    assert dash.get("/readyz").json() == {"status": "ready", "redis": "up"}
+    if backend != "fake":
+        return  # (the switch below is the fake server's)
+    server = r.connection_pool.connection_kwargs["server"]
+    server.connected = False
+    try:
+        assert dash.get("/healthz").status_code == 200  # alive: no restart because Redis is away
+        ready = dash.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["redis"] == "down"
+        metrics = dash.get("/metrics")
+        assert metrics.status_code == 200
+        assert _value(_families(metrics.text)["queuesim_redis_up"]) == 0
+        assert dash.get("/workers").status_code == 503
+    finally:
+        server.connected = True
+    assert dash.get("/readyz").status_code == 200

@@ -320,3 +320,33 @@ def test_paging_and_the_queue_filter(serve: Callable[..., LiveServer], open_page
     expect(page.locator("#page-info")).to_have_text("1–20 of 25")
     page.locator("#order").select_option("desc")
     expect(rows.first).to_have_attribute("data-key", "bulk/25")
+
+
+def test_the_workers_view(serve: Callable[..., LiveServer], open_page: Callable[..., Page], r: redis.Redis) -> None:
+    """The sidebar lists the live workers and the jobs they run; a job there opens its details."""
+    queues = seed(r)
+    live = serve()
+    page = open_page(f"{live.base}/")
+    expect(page.locator("#no-workers")).to_be_visible()
+    release = threading.Event()
+    worker = Worker(queues["video"], lambda job: release.wait(30), name="encoder-1", heartbeat_ms=50,
+                    poll_interval=0.05)
+    thread = threading.Thread(target=worker.run, kwargs={"handle_signals": False}, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: r.hget("qs:worker:encoder-1", "state") == "busy")
+        queues["email"].add({"to": "gil@example.com"})  # an event: the page refreshes and reads the registry
+        item = page.locator('li[data-worker="encoder-1"]')
+        expect(item).to_contain_text("encoder-1")
+        expect(item.locator(".worker-state")).to_have_text("busy")
+        expect(item).to_contain_text("video · 1/1 threads")
+        expect(page.locator("#no-workers")).to_be_hidden()
+        item.get_by_role("button", name="Open job 1 of queue video, running for").click()
+        expect(page.locator("#detail-title")).to_have_text("Job #1 · video")
+        expect(page.locator("#detail-state")).to_have_text("Active")
+    finally:
+        release.set()
+        worker.stop()
+        thread.join(10)
+    queues["email"].add({"to": "hal@example.com"})  # another event, after the worker left the registry
+    expect(page.locator("#no-workers")).to_be_visible()

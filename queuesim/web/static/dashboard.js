@@ -18,6 +18,7 @@ const FALLBACK_REFRESH_MS = 10000;
 const $ = (id) => document.getElementById(id);
 const view = { state: "active", type: "", page: 0, order: "", job: null, jobType: null };
 let stats = null;
+let workers = [];
 let lastEventAt = 0;
 
 // ------------------------------------------------------------------ small helpers
@@ -313,6 +314,27 @@ function renderQueues() {
   })));
 }
 
+// The live workers (GET /workers: the registry their heartbeats keep): who runs what, since when.
+function renderWorkers() {
+  $("no-workers").hidden = workers.length > 0;
+  keepFocus($("worker-list"), () => $("worker-list").replaceChildren(...workers.map((w) => {
+    const running = w.jobs.map((job) => h("button", {
+      type: "button", class: "worker-job", text: `#${job.id}`, title: `running since ${fmtClock(job.started_at)}`,
+      "aria-label": `Open job ${job.id} of queue ${w.queue}, running for ${fmtAgo(job.started_at)}`,
+      dataset: { focus: `worker-${w.id}-${job.id}` },
+      on: { click: () => openJob(w.queue, job.id) },
+    }));
+    return h("li", { class: "worker-item", dataset: { worker: w.id, state: w.state } },
+      h("div", { class: "worker-head" },
+        h("span", { class: "worker-name", text: w.id, title: `${w.host}, pid ${w.pid}, ${w.handler}` }),
+        h("span", { class: `worker-state state-${w.state}`, text: w.state })),
+      h("div", { class: "worker-meta",
+        text: `${w.queue} · ${w.jobs.length}/${w.concurrency} ${w.kind} · up ${fmtAgo(w.started_at).replace(" ago", "")}` }),
+      h("div", { class: "worker-jobs" }, running.length ? running : h("span", { class: "worker-idle", text: "no job" })),
+      h("div", { class: "worker-meta", text: `${w.completed} done, ${w.failed} failed` }));
+  })));
+}
+
 function infoFor(job) {
   if (job.state === "failed") return { text: job.error || "failed", err: true };
   if (job.state === "complete") return { text: `took ${fmtMs(job.duration)} · result ${preview(job.result, 60)}` };
@@ -466,6 +488,11 @@ async function loadStats() {
   renderQueues();
 }
 
+async function loadWorkers() {
+  workers = (await call("GET", "workers")).workers;
+  renderWorkers();
+}
+
 async function loadJobs() {
   const counts = countsFor(view.type);
   const total = counts ? counts[`${view.state}Count`] : 0;
@@ -512,6 +539,7 @@ async function refreshOnce() {
   detailWanted = false;
   try {
     await loadStats();
+    await loadWorkers();
     await loadJobs();
     if (detail) await loadDetail();
     if ($("live").dataset.state !== "down") setBanner(null);

@@ -11,7 +11,7 @@ import simpy
 from queuesim.drivers import Batch, Pause, SyncDriver
 from queuesim.queue import conversations as conv
 from queuesim.queue.keys import QueueKeys
-from queuesim.queue.options import DEFAULT_FIELDS
+from queuesim.queue.record import DEFAULT_FIELDS
 from queuesim.scripts import Script
 from queuesim.sim.clock import SimClock
 from queuesim.sim.driver import SimDriver

@@ -13,6 +13,7 @@ from queuesim.drivers import Conversation, SyncDriver
 from queuesim.queue import conversations as conv
 from queuesim.queue.keys import QueueKeys
 from queuesim.queue.options import JobOptions
+from queuesim.queue.record import enqueue_fields
 
 KEYS = QueueKeys("q")
 MAXLEN = 50
@@ -46,7 +47,7 @@ def fetch(now: int, count: int = 1, worker: str = "w1", stall_ms: int = 5000, ma
 
 
 def enqueue(now: int, *jobs: tuple[str, JobOptions]) -> Any:
-    return lambda: conv.enqueue(KEYS, MAXLEN, now, [(data, options.fields()) for data, options in jobs])
+    return lambda: conv.enqueue(KEYS, MAXLEN, now, [(data, enqueue_fields(options)) for data, options in jobs])
 
 
 def test_enqueue_fetch_finish_every_outcome(run: Lockstep) -> None:

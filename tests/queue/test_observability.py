@@ -1,0 +1,192 @@
+"""Seeing what runs: the worker registry (heartbeats; a killed worker's entry expires), ``queuesim info``,
+and stats that count no outage as work time."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from polling import wait_for
+
+from queuesim.drivers import SyncDriver
+from queuesim.queue import JobState, Queue, Worker, registry
+from queuesim.queue.info_command import format_overview
+
+HERE = Path(__file__).parent
+
+
+
+def info(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "queuesim.cli", "info", "--redis", url, *args],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_info_json_shows_queues_rates_and_the_live_workers(shared_store: tuple[str, redis.Redis]) -> None:
+    url, client = shared_store
+    mail = Queue("mail", redis=client)
+    mail.create_bulk(range(5))
+    Worker(mail, lambda job: None, register=False).run(burst=True)  # 5 complete in the last minute
+    running = mail.add("slow")
+    mail.add("next")
+    video = Queue("video", redis=client)
+    video.add("clip")
+    video.pause()
+    release, started = threading.Event(), threading.Event()
+
+    def handler(job: Any) -> None:
+        started.set()
+        release.wait(30)
+
+    worker = Worker(mail, handler, name="w-test", heartbeat_ms=100, poll_interval=0.05)
+    thread = threading.Thread(target=worker.run, kwargs={"handle_signals": False}, daemon=True)
+    thread.start()
+    try:
+        assert started.wait(20)
+        wait_for(lambda: client.hget("qs:worker:w-test", "state") == "busy", what="the worker says it is busy")
+        done = info(url, "--json")
+    finally:
+        release.set()
+        worker.stop()
+        thread.join(10)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    queues = {q["name"]: q for q in seen["queues"]}
+    assert queues["mail"]["counts"] == {"inactive": 1, "active": 1, "complete": 5, "failed": 0, "delayed": 0}
+    assert (queues["mail"]["completed_last_minute"], queues["mail"]["completed_total"]) == (5, 5)
+    assert queues["mail"]["workers"] == 1
+    assert (queues["video"]["paused"], queues["mail"]["paused"]) == (True, False)
+    [entry] = seen["workers"]
+    assert (entry["id"], entry["queue"], entry["state"], entry["pid"]) == ("w-test", "mail", "busy", os.getpid())
+    assert [j["id"] for j in entry["jobs"]] == [running.id]
+    assert entry["jobs"][0]["started_at"] <= seen["at"]
+    assert entry["kind"] == "threads"
+    assert client.zcard("qs:workers") == 0  # the worker left the registry when it stopped
+
+
+def test_info_text_and_watch(shared_store: tuple[str, redis.Redis]) -> None:
+    url, client = shared_store
+    Queue("mail", redis=client).add(1)
+    done = info(url)
+    assert done.returncode == 0, done.stderr
+    assert "queue  waiting  active" in done.stdout
+    assert "mail" in done.stdout
+    assert "0 workers" in done.stdout
+    watching = subprocess.Popen([sys.executable, "-m", "queuesim.cli", "info", "--redis", url, "--json",
+                                 "--watch", "0.1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert watching.stdout is not None
+    first = json.loads(watching.stdout.readline())
+    second = json.loads(watching.stdout.readline())
+    assert second["at"] >= first["at"]
+    watching.send_signal(signal.SIGINT)
+    _out, err = watching.communicate(timeout=20)
+    assert watching.returncode == 0, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("args", "message"), [((), "no Redis server given"), (("--watch", "0"), "at least 0.1")])
+def test_info_usage_errors(args: tuple[str, ...], message: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    done = subprocess.run([sys.executable, "-m", "queuesim.cli", "info", *args], capture_output=True, text=True,
+                          timeout=60, check=False, env=env)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_killed_worker_leaves_the_registry_when_its_heartbeats_stop(shared_store: tuple[str, redis.Redis]) -> None:
+    url, client = shared_store
+    queue = Queue("beats", redis=client)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "queuesim.cli", "worker", "--path", str(HERE), "cmd_handlers:quick", "-q", "beats",
+         "--redis", url, "--heartbeat", "0.2", "--name", "doomed"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    driver = SyncDriver(client)
+    try:
+        [entry] = wait_for(lambda: driver.run(registry.live_workers(queue.keys)), what="the worker registered")
+        assert entry.id.startswith("doomed:")
+        first_beat = entry.beat_at
+        wait_for(lambda: [w for w in driver.run(registry.live_workers(queue.keys)) if w.beat_at > first_beat],
+                 what="a second heartbeat")  # it keeps beating while it lives
+        os.kill(proc.pid, signal.SIGKILL)  # no goodbye: only the missing heartbeats tell
+        proc.wait(10)
+        wait_for(lambda: driver.run(registry.live_workers(queue.keys)) == [], what="the entry to expire")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert client.zcard("qs:workers") == 0  # the reader dropped the dead id too
+    assert client.exists(f"qs:worker:{entry.id}") == 0
+
+
+def test_format_overview_lists_queues_and_workers() -> None:
+    from queuesim.queue.overview import Overview, QueueFigures
+    from queuesim.queue.registry import RegisteredWorker
+
+    seen = Overview("qs", 1_000_000, [QueueFigures("mail", {"inactive": 3, "active": 1, "complete": 9,
+                                                           "failed": 2, "delayed": 0}, True, 9, 2, 450, 4, 1, 1)],
+                    [RegisteredWorker("w1", "mail", "host", 42, "threads", 4, "busy", 940_000, 999_000, 9, 2,
+                                      (("7", 997_500),), "jobs.send")])
+    text = format_overview(seen)
+    lines = text.splitlines()
+    assert lines[1].split() == ["queue", "waiting", "active", "delayed", "complete", "failed", "paused", "done/min",
+                                "failed/min", "workers"]
+    assert lines[2].split() == ["mail", "3", "1", "0", "9", "2", "yes", "4", "1", "1"]
+    assert lines[3] == "1 worker"
+    assert lines[5].split() == ["w1", "mail", "host", "42", "busy", "4", "threads", "7", "(2.5s)", "1m", "9", "2"]
+
+
+def test_an_outage_is_not_counted_as_work_time(make_queue: Any, clock: Any) -> None:
+    """A run that ended before Redis went away is reported after it came back: its duration ends where it ended."""
+    queue = make_queue(clock=clock)
+    job = queue.add("x")
+    release, ended = threading.Event(), threading.Event()
+
+    def handler(j: Any) -> str:
+        release.wait(20)
+        return "done"
+
+    down = threading.Event()
+
+    class FlakyDriver(SyncDriver):
+        __slots__ = ()
+
+        def execute(self, step: Any, pin: Any = None) -> Any:
+            if down.is_set():
+                raise redis.ConnectionError("Redis went away")
+            return super().execute(step, pin)
+
+    queue.driver = FlakyDriver(queue.client)
+    worker = Worker(queue, handler, poll_interval=0.05, register=False)
+    original = worker._core.finished
+
+    def finished(run: Any, outcome: Any) -> None:
+        original(run, outcome)
+        ended.set()
+
+    worker._core.finished = finished  # type: ignore[method-assign]
+    thread = threading.Thread(target=worker.run, kwargs={"burst": True, "handle_signals": False}, daemon=True)
+    thread.start()
+    wait_for(lambda: queue.counts()["active"] == 1, what="the job to start")
+    clock.advance(250)  # the run takes 250 ms
+    down.set()  # Redis goes away ...
+    release.set()
+    assert ended.wait(20)  # ... the handler ends (at +250 ms) while it is away ...
+    clock.advance(60_000)  # ... for a minute
+    wait_for(lambda: worker.stats.outages == 1, what="the worker to see the outage")
+    down.clear()
+    thread.join(20)
+    assert not thread.is_alive()
+    got = queue.get_job(job.id or "")
+    assert got.state is JobState.COMPLETE
+    assert got.duration == 250  # not 60,250
+    assert queue.stats()["work_time"] == 250
+    assert got.finished_at == (got.started_at or 0) + 250
