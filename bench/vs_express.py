@@ -16,7 +16,7 @@ were confirmed and how many units were oversold (confirmed − 4) on each server
 Everything listens on 127.0.0.1 only.
 
     python bench/vs_express.py                       # one uvicorn worker
-    python bench/vs_express.py --workers 2           # queuesim serve stock --workers 2
+    python bench/vs_express.py --workers 1 2         # also queuesim serve stock --workers 2
     python bench/vs_express.py --rounds 3 --duration 10 --json
 """
 
@@ -56,6 +56,8 @@ class Run:
     p99_ms: float
     requests: int
     non_2xx: int
+    #: CPU time the server's processes spent per request (µs): steadier than req/s on a shared machine
+    cpu_us: float
 
 
 @dataclass
@@ -127,15 +129,32 @@ def private_redis() -> Iterator[int]:
             proc.wait(timeout=10)
 
 
+def group_cpu_seconds(group: int) -> float:
+    """CPU time (user + system) of every live process in process group ``group``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[2]) == group:  # pgrp; utime and stime follow at 11 and 12
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 @contextmanager
-def server(command: list[str], env: dict[str, str], port: int) -> Iterator[str]:
-    """Run ``command`` until the block ends; yields its base URL once it answers."""
+def server(command: list[str], env: dict[str, str], port: int) -> Iterator[tuple[str, int]]:
+    """Run ``command`` (in a process group of its own) until the block ends; yields (base URL, group)."""
     proc = subprocess.Popen(command, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(base, proc)
-        yield base
+        yield base, proc.pid
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -181,30 +200,34 @@ def race(name: str, port: int, redis_port: int, buyers: int, stock: int) -> Race
     return Race(name, buyers, stock, confirmed, refused, len(answers) - confirmed - refused, final)
 
 
-def load(name: str, base: str, connections: int, duration: float, rnd: int) -> Run:
+def load(name: str, base: str, group: int, connections: int, duration: float, rnd: int) -> Run:
+    cpu = group_cpu_seconds(group)
     f: Figures = run_wrk(base + PATH, connections, duration)
-    return Run(name, rnd, f.rps, f.p50_ms, f.p99_ms, f.requests, f.non_2xx)
+    cpu_us = (group_cpu_seconds(group) - cpu) / max(1, f.requests) * 1e6
+    return Run(name, rnd, f.rps, f.p50_ms, f.p99_ms, f.requests, f.non_2xx, cpu_us)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per run (default 8)")
-    parser.add_argument("--rounds", type=int, default=2, help="A-B rounds (default 2)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of runs, one per server each (default 2)")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of load before measuring (default 2)")
-    parser.add_argument("--workers", type=int, default=1, help="queuesim serve stock --workers N (default 1)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1], metavar="N",
+                        help="queuesim serve stock --workers N; several values run one server each (default 1)")
     parser.add_argument("--buyers", type=int, default=200, help="concurrent buyers in the race (default 200)")
     parser.add_argument("--race-stock", type=int, default=4, help="units on sale in the race (default 4)")
-    parser.add_argument("--only", choices=["express", "queuesim"], help="measure one server only")
+    parser.add_argument("--no-express", action="store_true", help="measure queuesim only")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     args = parser.parse_args()
     ensure_wrk()
-    ensure_express()
-    names = ["express", "queuesim"] if args.only is None else [args.only]
+    if not args.no_express:
+        ensure_express()
+    names = ([] if args.no_express else ["express"]) + [_name(w) for w in args.workers]
     runs: list[Run] = []
-    races: list[Race] = []
     with ExitStack() as stack:
         bases: dict[str, str] = {}
+        groups: dict[str, int] = {}
         redis_ports: dict[str, int] = {}
         for name in names:
             redis_port = redis_ports[name] = stack.enter_context(private_redis())
@@ -215,50 +238,68 @@ def main() -> int:
                 env = {"PORT": str(port), "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_port)}
             else:
                 command = [sys.executable, "-m", "queuesim", "serve", "stock", "--host", "127.0.0.1",
-                           "--port", str(port), "--redis", f"redis://127.0.0.1:{redis_port}/0"]
-                if args.workers != 1:
-                    command += ["--workers", str(args.workers)]
+                           "--port", str(port), "--redis", f"redis://127.0.0.1:{redis_port}/0",
+                           "--workers", name.partition("-w")[2] or "1"]
                 env = {}
-            bases[name] = stack.enter_context(server(command, env, port))
-        load_info = (f"GET {PATH}, {args.connections} connections, {args.duration:g} s per run, wrk -t1, "
-                     f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, queuesim workers {args.workers}")
+            bases[name], groups[name] = stack.enter_context(server(command, env, port))
         if not args.json:
-            print(load_info)
+            print(f"GET {PATH}, {args.connections} connections, {args.duration:g} s per run, wrk -t1, "
+                  f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before")
         for name in names:
             run_wrk(bases[name] + PATH, args.connections, args.warmup)
         for rnd in range(1, args.rounds + 1):
             for name in names:
-                run = load(name, bases[name], args.connections, args.duration, rnd)
+                run = load(name, bases[name], groups[name], args.connections, args.duration, rnd)
                 runs.append(run)
                 if args.json:
                     print(json.dumps({"metric": "http", **asdict(run)}))
                 else:
-                    print(f"  round {rnd} {name:9} {run.rps:8.0f} req/s   p50 {run.p50_ms:6.2f} ms   "
-                          f"p99 {run.p99_ms:6.2f} ms   non-2xx {run.non_2xx}")
+                    print(f"  round {rnd} {name:12} {run.rps:8.0f} req/s   p50 {run.p50_ms:6.2f} ms   "
+                          f"p99 {run.p99_ms:6.2f} ms   non-2xx {run.non_2xx}   CPU {run.cpu_us:5.0f} µs/request")
         for name in names:
             result = race(name, int(bases[name].rsplit(":", 1)[1]), redis_ports[name], args.buyers, args.race_stock)
-            races.append(result)
             if args.json:
                 print(json.dumps({"metric": "race", **asdict(result), "oversold": result.oversold}))
             else:
-                print(f"  race {name:9} {result.buyers} buyers of {result.stock} units: confirmed {result.confirmed}, "
-                      f"refused {result.refused}, other {result.other}, oversold {result.oversold}, "
-                      f"stock left {result.final_stock}")
-    if len(names) == 2:
-        med = {n: {k: statistics.median(getattr(r, k) for r in runs if r.server == n)
-                   for k in ("rps", "p50_ms", "p99_ms")} for n in names}
-        ratio = med["queuesim"]["rps"] / med["express"]["rps"]
-        p99_ratio = med["queuesim"]["p99_ms"] / med["express"]["p99_ms"]
-        summary = {"metric": "summary", "rps_ratio": round(ratio, 3), "p99_ratio": round(p99_ratio, 3),
-                   "median": med, "workers": args.workers, "load_average": os.getloadavg()[0]}
-        if args.json:
-            print(json.dumps(summary))
-        else:
-            print(f"  median: express {med['express']['rps']:.0f} req/s p99 {med['express']['p99_ms']:.2f} ms; "
-                  f"queuesim {med['queuesim']['rps']:.0f} req/s p99 {med['queuesim']['p99_ms']:.2f} ms")
-            print(f"  queuesim ÷ express: req/s {ratio:.2f}×, p99 {p99_ratio:.2f}× "
-                  f"(target: req/s ≥ 1.00×, p99 ≤ 1.00×); load average now {os.getloadavg()[0]:.2f}")
+                print(f"  race {name:12} {result.buyers} buyers of {result.stock} units: confirmed "
+                      f"{result.confirmed}, refused {result.refused}, other {result.other}, oversold "
+                      f"{result.oversold}, stock left {result.final_stock}")
+    summarize(names, runs, args.json)
     return 0
+
+
+def _name(workers: int) -> str:
+    return "queuesim" if workers == 1 else f"queuesim-w{workers}"
+
+
+def summarize(names: list[str], runs: list[Run], as_json: bool) -> None:
+    """Medians per server, each queuesim's ratios to Express, and a server's scaling over one worker."""
+    med = {n: {k: statistics.median(getattr(r, k) for r in runs if r.server == n)
+               for k in ("rps", "p50_ms", "p99_ms", "cpu_us")} for n in names}
+    ratios: dict[str, dict[str, float]] = {}
+    for n in names:
+        if n == "express":
+            continue
+        if "express" in med:
+            ratios[n] = {"rps_vs_express": med[n]["rps"] / med["express"]["rps"],
+                         "p99_vs_express": med[n]["p99_ms"] / med["express"]["p99_ms"]}
+        if n != "queuesim" and "queuesim" in med:
+            ratios.setdefault(n, {})["rps_vs_one_worker"] = med[n]["rps"] / med["queuesim"]["rps"]
+    if as_json:
+        print(json.dumps({"metric": "summary", "median": med, "ratios": ratios, "load_average": os.getloadavg()[0]}))
+        return
+    for n in names:
+        print(f"  median {n:12} {med[n]['rps']:8.0f} req/s   p50 {med[n]['p50_ms']:6.2f} ms   "
+              f"p99 {med[n]['p99_ms']:6.2f} ms   CPU {med[n]['cpu_us']:5.0f} µs/request")
+    for n, r in ratios.items():
+        parts = []
+        if "rps_vs_express" in r:
+            parts.append(f"req/s {r['rps_vs_express']:.2f}× Express's (target ≥ 1), "
+                         f"p99 {r['p99_vs_express']:.2f}× (target ≤ 1)")
+        if "rps_vs_one_worker" in r:
+            parts.append(f"{r['rps_vs_one_worker']:.2f}× one worker's req/s")
+        print(f"  {n}: " + "; ".join(parts))
+    print(f"  load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
