@@ -16,6 +16,7 @@ from queuesim.sim.distributions import (
     distribution,
 )
 from queuesim.sim.driver import BLOCKING_COMMANDS, DriverStats, SimDriver
+from queuesim.sim.executor import DaskExecutor, Executor, ProcessExecutor, SerialExecutor
 from queuesim.sim.fast_store import FastClient, FastStore
 from queuesim.sim.network import Network
 from queuesim.sim.plots import plot_series, plot_sim_vs_theory, plot_warmup
@@ -54,17 +55,21 @@ from queuesim.sim.theory import (
 __all__ = [
     "BLOCKING_COMMANDS",
     "DISTRIBUTION_KINDS",
+    "DaskExecutor",
     "Deterministic",
     "Distribution",
     "DriverStats",
+    "Executor",
     "Exponential",
     "FastClient",
     "FastStore",
     "LogNormal",
     "MinimalResult",
     "Network",
+    "ProcessExecutor",
     "QueueMetrics",
     "RandomStreams",
+    "SerialExecutor",
     "Server",
     "SimClock",
     "SimDriver",
