@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck pytest notebooks bench clean
+.PHONY: run test lint typecheck pytest notebooks lab bench clean
 
 run: $(STAMP)
 	$(BIN)/queuesim demo
@@ -33,6 +33,10 @@ pytest: $(STAMP)
 
 notebooks: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python notebooks/execute.py
+
+# JupyterLab on notebooks/, opened at the way in (the kernel is this .venv's Python).
+lab: $(STAMP)
+	cd notebooks && ../$(BIN)/jupyter lab 00_start_here.ipynb
 
 bench: $(STAMP)
 	$(BIN)/queuesim bench queue $(BENCH_ARGS)

@@ -23,8 +23,10 @@ __all__ = ["build_parser", "main"]
 COMMAND_MODULES: tuple[str, ...] = (
     "queuesim.exercises.commands",
     "queuesim.sim.commands",
+    "queuesim.race.commands",
     "queuesim.bench_commands",
     "queuesim.web.commands",
+    "queuesim.practice.commands",
 )
 
 

@@ -1,4 +1,4 @@
-"""The job queue: Kue's feature set on atomic Lua scripts (see the README's queue section)."""
+"""The job queue: Kue's feature set on atomic Lua scripts (see docs/queue.md)."""
 
 from queuesim.queue.aio import AsyncJob, AsyncQueue, AsyncWorker
 from queuesim.queue.dispatch import WorkerStats

@@ -259,7 +259,7 @@ def test_a_narrow_window(serve: Callable[..., LiveServer], open_page: Callable[.
 
 def test_screenshot(serve: Callable[..., LiveServer], open_page: Callable[..., Page], r: redis.Redis,
                     tmp_path: Path) -> None:
-    """A 1280×800 picture for the README: failed and complete jobs, one open."""
+    """A 1280×800 picture for docs/dashboard.md: failed and complete jobs, one open."""
     queues = seed(r)
     email, video = queues["email"], queues["video"]
     for n in range(8):
