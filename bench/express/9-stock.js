@@ -38,6 +38,12 @@ async function getCurrentReservedStockById(itemId) {
   return getAsync(`item.${itemId}`);
 }
 
+// the stored stock, or the initial one if none is stored yet
+async function currentQuantityOf(item) {
+  const stock = await getCurrentReservedStockById(item.itemId);
+  return stock === null ? item.initialAvailableQuantity : parseInt(stock, 10);
+}
+
 const app = express();
 
 app.get('/list_products', (req, res) => {
@@ -50,9 +56,7 @@ app.get('/list_products/:itemId', async (req, res) => {
     res.json({ status: 'Product not found' });
     return;
   }
-  const stock = await getCurrentReservedStockById(item.itemId);
-  const currentQuantity = stock === null ? item.initialAvailableQuantity : parseInt(stock, 10);
-  res.json({ ...item, currentQuantity });
+  res.json({ ...item, currentQuantity: await currentQuantityOf(item) });
 });
 
 app.get('/reserve_product/:itemId', async (req, res) => {
@@ -61,8 +65,7 @@ app.get('/reserve_product/:itemId', async (req, res) => {
     res.json({ status: 'Product not found' });
     return;
   }
-  const stock = await getCurrentReservedStockById(item.itemId);
-  const currentQuantity = stock === null ? item.initialAvailableQuantity : parseInt(stock, 10);
+  const currentQuantity = await currentQuantityOf(item);
   if (currentQuantity < 1) {
     res.json({ status: 'Not enough stock available', itemId: item.itemId });
     return;
