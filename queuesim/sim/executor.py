@@ -207,7 +207,7 @@ class DaskExecutor(Executor):
 
     Raises:
         ImportError: ``dask.distributed`` is not installed (the message says how to install it).
-        ValueError: an empty address or ``processes`` below 1.
+        ValueError: an address that names no scheduler, or ``processes`` below 1.
     """
 
     def __init__(self, address: Any = "local", *, processes: int | None = None, timeout: float = 10.0) -> None:
@@ -220,8 +220,8 @@ class DaskExecutor(Executor):
         count = available_cpus() if processes is None else processes
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ValueError(f"processes must be an int >= 1, got {processes!r}")
-        if isinstance(address, str) and not address.strip():
-            raise ValueError("the Dask scheduler address is empty; give host:port, tcp://host:port or 'local'")
+        if isinstance(address, str) and address != "local":
+            _check_address(address)
         if not timeout > 0:
             raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
         self.address = address
@@ -285,6 +285,20 @@ class DaskExecutor(Executor):
             self._client = None
         for thing in owned:
             thing.close()
+
+
+def _check_address(address: str) -> None:
+    """Refuse, before connecting, an address that cannot name a scheduler (no host or port)."""
+    from distributed.comm.addressing import get_address_host_port, normalize_address
+
+    if address.startswith("inproc://"):  # a scheduler in this very process
+        return
+    try:
+        get_address_host_port(normalize_address(address))
+    except ValueError as exc:
+        raise ValueError(
+            f"{address!r} is not a Dask scheduler address ({exc}); give host:port, tcp://host:port or 'local'"
+        ) from None
 
 
 @contextlib.contextmanager

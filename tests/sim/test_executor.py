@@ -222,6 +222,19 @@ def test_bad_executor_options_are_usage_errors(option: list[str], message: str,
         assert "Traceback" not in captured.err
 
 
+@needs_dask
+@pytest.mark.parametrize("address", ["nonsense", "tcp://scheduler", ""])
+def test_an_address_that_names_no_scheduler_is_a_usage_error(address: str,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    for command in (QUEUE, ["demo", "--quick", "--no-progress"]):
+        with pytest.raises(SystemExit) as exit_:
+            main([*command, "--dask", address])
+        assert exit_.value.code == 2
+        err = capsys.readouterr().err
+        assert f"{address!r} is not a Dask scheduler address" in err
+        assert "Traceback" not in err
+
+
 def test_dask_without_distributed_is_a_usage_error(monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)
