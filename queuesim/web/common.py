@@ -58,6 +58,7 @@ __all__ = [
     "install_error_handlers",
     "openapi_without_validation_errors",
     "unavailable",
+    "unavailable_reply",
 ]
 
 log = logging.getLogger("queuesim.web")
@@ -125,7 +126,8 @@ class Reply:
 
     async def send(self, send: Send) -> None:
         """Send this reply over ASGI."""
-        await send({"type": "http.response.start", "status": self.status, "headers": self.raw_headers})
+        # a copy of the headers: a server may add its own to the list it is given
+        await send({"type": "http.response.start", "status": self.status, "headers": list(self.raw_headers)})
         await send({"type": "http.response.body", "body": self.body})
 
 
