@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck pytest notebooks lab bench clean
+.PHONY: run test lint typecheck pytest notebooks lab book bench clean
 
 run: $(STAMP)
 	$(BIN)/queuesim demo
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "queuesim needs Python 3.11 or newer; found " + sys.version.split()[0] + " (set PYTHON=python3.11)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,fast]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,fast,notebooks,book]"
 	@touch $(STAMP)
 
 lint: $(STAMP)
@@ -26,20 +26,28 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# Unit and integration tests plus every notebook under nbval, in one run.
+# Unit and integration tests plus every notebook under nbval, in one run
+# (notebooks/conftest.py gives the notebooks' kernels matplotlib's inline backend).
 pytest: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \
+	$(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \
 		--nbval-sanitize-with notebooks/sanitize.cfg $(PYTEST_ARGS)
 
+# Re-execute the notebooks in place (all, or NOTEBOOKS="notebooks/a.ipynb ..."), figures included.
 notebooks: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python notebooks/execute.py
+	$(BIN)/python notebooks/execute.py $(NOTEBOOKS)
 
 # JupyterLab on notebooks/, opened at the way in (the kernel is this .venv's Python).
 lab: $(STAMP)
 	cd notebooks && ../$(BIN)/jupyter lab 00_start_here.ipynb
 
+# The book: docs/ and the notebooks with their committed outputs, as a static site in build/book
+# (open build/book/index.html). Warnings are errors; tests/book builds it again and reads it in Chromium.
+book: $(STAMP)
+	$(BIN)/python -m sphinx -b html -c docs -q -W --keep-going . build/book
+	@echo "the book: build/book/index.html"
+
 bench: $(STAMP)
 	$(BIN)/queuesim bench queue $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache out
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache out build/book

@@ -4,9 +4,13 @@ Usage: ``python notebooks/execute.py [NOTEBOOK ...]`` (default: every
 ``notebooks/*.ipynb``); ``make notebooks`` runs it for all of them.
 
 The kernel is this interpreter (the project's venv), not whatever ``python3``
-kernelspec happens to be installed; ``MPLBACKEND=Agg`` is set and ``REDIS_URL``
-is removed from the kernel's environment, so committed outputs always come from
-the fresh, seeded embedded store.
+kernelspec happens to be installed. Matplotlib draws with the inline backend, so
+every figure is stored in the notebook as an ``image/png`` output (nbval compares
+only the text beside it, ``<Figure size …>``); ``REDIS_URL`` is removed from the
+kernel's environment, so committed outputs always come from the fresh, seeded
+embedded store. Widgets are not stored (neither their state nor their placeholder
+outputs, whose model ids change on every run): a widget comes alive when its cell
+runs, and the static figure beside it is what a reader without a kernel sees.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +41,14 @@ class CurrentInterpreterKernels(KernelSpecManager):
         return KernelSpec(resource_dir=ipykernel.kernelspec.RESOURCES, **spec)
 
 
+#: Matplotlib's backend in a kernel: figures become image/png outputs of their cell.
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
 def kernel_environment() -> dict[str, str]:
-    """This process's environment without REDIS_URL, with a non-interactive matplotlib backend."""
+    """This process's environment without REDIS_URL, with matplotlib's inline backend."""
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env["MPLBACKEND"] = "Agg"
+    env["MPLBACKEND"] = INLINE_BACKEND
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # keeps the debugger's frozen-modules note off stderr
     return env
 
@@ -54,6 +63,7 @@ def execute(path: Path, timeout: int = 300) -> None:
         km=km,
         timeout=timeout,
         record_timing=False,
+        store_widget_state=False,
         resources={"metadata": {"path": str(path.parent)}},
     )
     try:
@@ -63,8 +73,14 @@ def execute(path: Path, timeout: int = 300) -> None:
             km.shutdown_kernel(now=True)
     for cell in nb.cells:
         if cell.cell_type == "code":
-            cell.outputs = coalesce_streams(cell.outputs)
+            cell.outputs = [o for o in coalesce_streams(cell.outputs) if not is_widget_view(o)]
+    nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
+
+
+def is_widget_view(output: Any) -> bool:
+    """A live widget's placeholder: without its state it shows nothing, and its model id changes every run."""
+    return "application/vnd.jupyter.widget-view+json" in output.get("data", {})
 
 
 def coalesce_streams(outputs: list[Any]) -> list[Any]:
@@ -92,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     paths = args.notebooks or sorted(HERE.glob("*.ipynb"))
     for path in paths:
         print(f"executing {path}", flush=True)  # noqa: T201 - progress for the person running it
+        started = time.perf_counter()
         execute(path)
+        print(f"  {time.perf_counter() - started:.1f} s", flush=True)  # noqa: T201 - each must stay under ~30 s
     return 0
 
 

@@ -19,12 +19,23 @@ from queuesim.sim.driver import BLOCKING_COMMANDS, DriverStats, SimDriver
 from queuesim.sim.executor import DaskExecutor, Executor, ProcessExecutor, SerialExecutor
 from queuesim.sim.fast_store import FastClient, FastStore
 from queuesim.sim.network import Network
-from queuesim.sim.plots import plot_series, plot_sim_vs_theory, plot_warmup
+from queuesim.sim.plots import (
+    LaneEvent,
+    plot_coverage,
+    plot_grouped_bars,
+    plot_race_sweep,
+    plot_series,
+    plot_sim_vs_theory,
+    plot_swimlanes,
+    plot_wait_tail,
+    plot_warmup,
+)
 from queuesim.sim.server import Server, step_commands
 from queuesim.sim.stats import (
     Summary,
     TimeAverage,
     batch_means,
+    coverage,
     paired_difference,
     percentile,
     percentiles,
@@ -35,19 +46,23 @@ from queuesim.sim.stats import (
     time_weighted_mean,
     values_after,
     welch_average,
+    wilson_interval,
 )
 from queuesim.sim.store import SimStore
 from queuesim.sim.streams import RandomStreams, Stream
 from queuesim.sim.theory import (
     QueueMetrics,
+    allen_cunneen,
     erlang_b,
     erlang_c,
+    kingman,
     little_gap,
     littles_law,
     md1,
     mg1,
     mm1,
     mmc,
+    mmc_wait_tail,
     mmck,
     mmck_probabilities,
 )
@@ -63,6 +78,7 @@ __all__ = [
     "Exponential",
     "FastClient",
     "FastStore",
+    "LaneEvent",
     "LogNormal",
     "MinimalResult",
     "Network",
@@ -77,23 +93,32 @@ __all__ = [
     "Stream",
     "Summary",
     "TimeAverage",
+    "allen_cunneen",
     "batch_means",
+    "coverage",
     "distribution",
     "erlang_b",
     "erlang_c",
+    "kingman",
     "little_gap",
     "littles_law",
     "md1",
     "mg1",
     "mm1",
     "mmc",
+    "mmc_wait_tail",
     "mmck",
     "mmck_probabilities",
     "paired_difference",
     "percentile",
     "percentiles",
+    "plot_coverage",
+    "plot_grouped_bars",
+    "plot_race_sweep",
     "plot_series",
     "plot_sim_vs_theory",
+    "plot_swimlanes",
+    "plot_wait_tail",
     "plot_warmup",
     "replications_needed",
     "settling_index",
@@ -104,4 +129,5 @@ __all__ = [
     "time_weighted_mean",
     "values_after",
     "welch_average",
+    "wilson_interval",
 ]

@@ -230,17 +230,33 @@ def _table(result: Any, stable: bool = True) -> str:
         rows.append(("blocking", result.blocking, "blocking"))
     model = theory.model if theory is not None else "no closed form" if stable else "none (unstable: ρ ≥ 1)"
     lines = [f"queue scenario: {result.replications} replications, 95% confidence intervals; theory: {model}",
-             "", "| metric | simulated | 95% CI | theory |", "|---|---:|---:|---:|"]
+             "", "| metric | simulated | 95% CI | theory | theory in the 95% CI? |", "|---|---:|---:|---:|---|"]
+    covered = result.theory_covered()
     for label, summary, key in rows:
         expected = "" if theory is None else f"{float(getattr(theory, key)):.4f}"
         ci = "" if summary.half_width is None else f"± {summary.half_width:.4f}"
-        lines.append(f"| {label} | {summary.mean:.4f} | {ci} | {expected} |")
+        verdict = "" if key not in covered else "yes" if covered[key] else "no"
+        lines.append(f"| {label} | {summary.mean:.4f} | {ci} | {expected} | {verdict} |")
     p = result.wait_percentiles
     lines.append("")
     lines.append("wait percentiles: " + ", ".join(f"{k} {v:.4f}" for k, v in p.items()))
     lines.append(f"Little's law gap |Lq - λ·Wq| / λ·Wq: {result.little_gap():.4f}; "
                  f"Redis round trips per job: {result.round_trips_per_job:.2f}")
+    if covered:
+        lines.append(_coverage_note(sum(not hit for hit in covered.values()), theory.exact))
     return "\n".join(lines)
+
+
+def _coverage_note(misses: int, exact: bool) -> str:
+    """What the "theory in the 95% CI?" column means, in one line."""
+    if not exact:
+        return ("theory here is an approximation, not an exact value: a correct simulation may "
+                "miss it by more than chance")
+    if misses == 0:
+        return "every 95% interval covers the theoretical value"
+    return (f"{misses} interval(s) miss the theoretical value; a correct simulation's 95% intervals miss "
+            "about 1 time in 20: more replications (--replications), longer runs (--jobs) or another "
+            "--seed tell chance from bias")
 
 
 def _plot(result: Any, path: str) -> int:
@@ -357,7 +373,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         if args.dask is None:
             raise
         return _unreachable("demo", args, exc)
-    print(report.tables())
+    print(report.markdown(figures=False))
     print()
     print("wrote " + ", ".join(str(f) for f in report.files))
     return 0

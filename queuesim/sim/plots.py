@@ -1,25 +1,64 @@
 """Plots that draw on a matplotlib ``Axes`` they are given and return it (no pyplot state, no ``show``).
 
 Use them with ``fig, ax = plt.subplots()``; a notebook cell then ends with
-``plt.show()``. This module does not import matplotlib at run time: it only calls
-methods of the ``Axes`` passed in.
+``plt.show()``. ``plt.style.use(PAGE_STYLE)`` sizes figures for a book page (about
+750 pixels wide, text readable without zooming). This module does not import
+matplotlib at run time: it only calls methods of the ``Axes`` passed in.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+    from queuesim.sim.stats import Summary
+
 __all__ = [
+    "PAGE_STYLE",
+    "STRATEGY_STYLES",
+    "LaneEvent",
+    "plot_coverage",
+    "plot_grouped_bars",
+    "plot_race_sweep",
     "plot_series",
     "plot_sim_vs_theory",
+    "plot_swimlanes",
     "plot_wait_distribution",
+    "plot_wait_tail",
     "plot_warmup",
 ]
+
+#: Matplotlib settings for a figure read at a book page's width: 7.5 in at 100 dpi is
+#: 750 pixels, shown at its own size, with 10-point text.
+PAGE_STYLE: dict[str, Any] = {
+    "figure.figsize": (7.5, 3.6),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "figure.constrained_layout.use": True,
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+}
+
+#: One look per reservation strategy, told apart by colour, marker and line alike: where two
+#: series coincide (watch and atomic both at 0 oversold) the large hollow square of ``watch``
+#: rings the small triangle of ``atomic``, so neither hides the other.
+STRATEGY_STYLES: dict[str, dict[str, Any]] = {
+    "naive": {"color": "C3", "marker": "o", "linestyle": "-", "markersize": 6},
+    "watch": {"color": "C0", "marker": "s", "linestyle": "--", "markersize": 10, "markerfacecolor": "none",
+              "markeredgewidth": 1.5},
+    "atomic": {"color": "C2", "marker": "^", "linestyle": ":", "markersize": 5, "linewidth": 2},
+}
 
 
 def _nan_for_none(values: Sequence[float | None]) -> list[float]:
@@ -48,6 +87,7 @@ def plot_sim_vs_theory(
     ylabel: str | None = None,
     title: str | None = None,
     color: str | None = None,
+    theory_xs: Sequence[float] | None = None,
 ) -> Axes:
     """Simulated means with CI error bars, and the analytic curve as a line (both in ``color``;
     default: the next color of the cycle for the points, black for the line).
@@ -57,15 +97,17 @@ def plot_sim_vs_theory(
         xs: the swept parameter (load, servers, …).
         sim_means: one simulated mean per x.
         sim_ci: CI half-widths per x (``None`` entries draw no bar), or ``None``.
-        theory: analytic value per x; ``None`` where theory has none (e.g. unstable),
-            which leaves a gap in the line. ``None`` for no theory line.
+        theory: analytic value per x (or per ``theory_xs``); ``None`` where theory has
+            none (e.g. unstable), which leaves a gap in the line. ``None`` for no theory line.
+        theory_xs: where ``theory`` is given, when not at ``xs`` (a finer grid draws a smooth curve).
     """
     if len(sim_means) != len(xs) or (sim_ci is not None and len(sim_ci) != len(xs)):
         raise ValueError("xs, sim_means and sim_ci must have the same length")
     if theory is not None:
-        if len(theory) != len(xs):
-            raise ValueError("xs and theory must have the same length")
-        ax.plot(list(xs), _nan_for_none(theory), "-", color=color or "black", linewidth=1.2, label=theory_label)
+        at = xs if theory_xs is None else theory_xs
+        if len(theory) != len(at):
+            raise ValueError(f"{'xs' if theory_xs is None else 'theory_xs'} and theory must have the same length")
+        ax.plot(list(at), _nan_for_none(theory), "-", color=color or "black", linewidth=1.2, label=theory_label)
     yerr = None if sim_ci is None else [0.0 if h is None else float(h) for h in sim_ci]
     ax.errorbar(list(xs), [float(m) for m in sim_means], yerr=yerr, fmt="o", capsize=3, label=label, color=color)
     _label_axes(ax, xlabel, ylabel, title)
@@ -84,15 +126,22 @@ def plot_series(
     xlabel: str | None = None,
     ylabel: str | None = None,
     title: str | None = None,
+    style: Mapping[str, Any] | None = None,
 ) -> Axes:
-    """One series as a line (``step=True`` for a level that jumps, like a queue length)."""
+    """One series as a line (``step=True`` for a level that jumps, like a queue length).
+
+    ``style`` holds more line properties (``color``, ``linestyle``, ``markersize``, …).
+    """
     if len(xs) != len(ys):
         raise ValueError(f"xs and ys must have the same length, got {len(xs)} and {len(ys)}")
     values = _nan_for_none(ys)
+    extra = dict(style or {})
+    if marker is not None:
+        extra["marker"] = marker
     if step:
-        ax.step(list(xs), values, where="post", label=label)
+        ax.step(list(xs), values, where="post", label=label, **extra)
     else:
-        ax.plot(list(xs), values, marker=marker, label=label)
+        ax.plot(list(xs), values, label=label, **extra)
     _label_axes(ax, xlabel, ylabel, title)
     if label is not None:
         ax.legend()
@@ -134,12 +183,202 @@ def plot_wait_distribution(
         raise ValueError("no waits to plot")
     ax.hist(waits, bins=bins, density=True, alpha=0.6, label="simulated waits")
     mean = sum(waits) / len(waits)
-    ax.axvline(mean, color="C1", label=f"simulated mean {mean:.3g}")
+    ax.axvline(mean, color="C1", label=f"simulated mean {mean:.3g} s")
     if theory_mean is not None:
-        ax.axvline(theory_mean, color="C2", linestyle="--", label=f"theory {theory_mean:.3g}")
-    ax.set_xlabel("wait in queue")
-    ax.set_ylabel("density")
+        ax.axvline(theory_mean, color="C2", linestyle="--", label=f"theory {theory_mean:.3g} s")
+    ax.set_xlabel("wait in queue (s)")
+    ax.set_ylabel("density (1/s)")
     if title:
         ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+def plot_race_sweep(
+    ax: Axes,
+    points: Sequence[Any],
+    measure: str,
+    *,
+    ceiling: float | None = None,
+    ceiling_label: str | None = None,
+    ylabel: str | None = None,
+    title: str | None = None,
+) -> Axes:
+    """A race sweep (``RacePoint`` s of a sweep): ``measure`` against λ·RTT, one line per strategy.
+
+    Strategies are drawn in :data:`STRATEGY_STYLES`, so lines that coincide stay
+    distinguishable; x is logarithmic. ``ceiling`` draws a dotted horizontal line
+    (e.g. buyers − stock, the most a sale can oversell), labelled ``ceiling_label``.
+    """
+    strategies = list(dict.fromkeys(p.strategy for p in points))
+    if not strategies:
+        raise ValueError("no race points to plot")
+    for strategy in strategies:
+        mine = [p for p in points if p.strategy == strategy]
+        ax.plot([p.load for p in mine], [float(getattr(p, measure)) for p in mine], label=strategy,
+                **STRATEGY_STYLES.get(strategy, {"marker": "o"}))
+    if ceiling is not None:
+        ax.axhline(ceiling, color="gray", linestyle=(0, (1, 3)), linewidth=1,
+                   label=ceiling_label or f"ceiling {ceiling:g}")
+    ax.set_xscale("log")
+    _label_axes(ax, "λ·RTT (buyers arriving within one round trip)", ylabel, title)
+    ax.legend()
+    return ax
+
+
+@dataclass(frozen=True, slots=True)
+class LaneEvent:
+    """One command of a client's conversation, for :func:`plot_swimlanes` (times in the plot's unit, e.g. ms)."""
+
+    #: the client's lane (its name)
+    lane: str
+    #: when the client sent the command
+    sent: float
+    #: when the server applied it (atomically, at one instant)
+    applied: float
+    #: when the reply reached the client
+    replied: float
+    #: what to write at the server: the command and its reply
+    label: str
+
+
+def plot_swimlanes(
+    ax: Axes,
+    events: Sequence[LaneEvent],
+    *,
+    server: str = "Redis",
+    unit: str = "ms",
+    title: str | None = None,
+) -> Axes:
+    """A sequence diagram in virtual time: one lane per client, the server in the middle.
+
+    Each command is an arrow from its client's lane to the server (sent → applied)
+    and back (applied → replied), labelled at the instant the server applied it,
+    so the order in which the server saw the clients' commands can be read off
+    left to right. Lanes are ordered by first appearance; the first half go above
+    the server, the rest below.
+    """
+    if not events:
+        raise ValueError("no events to plot")
+    lanes = list(dict.fromkeys(e.lane for e in events))
+    above = lanes[: (len(lanes) + 1) // 2]
+    below = lanes[(len(lanes) + 1) // 2 :]
+    level = {lane: float(len(above) - i) for i, lane in enumerate(above)}
+    level.update({lane: -float(i + 1) for i, lane in enumerate(below)})
+    colors = {lane: f"C{i}" for i, lane in enumerate(lanes)}
+    start = min(e.sent for e in events)
+    end = max(e.replied for e in events)
+    for lane, y in [*level.items(), (server, 0.0)]:
+        ax.axhline(y, color="black" if lane == server else colors[lane], linewidth=2 if lane == server else 0.8,
+                   alpha=0.9 if lane == server else 0.5)
+    for e in events:
+        y, color = level[e.lane], colors[e.lane]
+        for x0, y0, x1, y1 in ((e.sent, y, e.applied, 0.0), (e.applied, 0.0, e.replied, y)):
+            ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                        arrowprops={"arrowstyle": "-|>", "color": color, "linewidth": 1.2, "shrinkA": 0, "shrinkB": 0})
+        ax.plot([e.applied], [0.0], marker="o", color=color, markersize=5)
+        ax.annotate(e.label, xy=(e.applied, 0.0), xytext=(0, 8 if y > 0 else -8), textcoords="offset points",
+                    ha="center", va="bottom" if y > 0 else "top", fontsize=8, rotation=90 if len(lanes) > 2 else 0,
+                    color=color, bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
+                                       "alpha": 0.85})
+    ax.set_yticks([*level.values(), 0.0], [*level.keys(), server])
+    ax.set_ylim(min(level.values(), default=0.0) - 0.4, max(level.values(), default=0.0) + 0.4)
+    margin = 0.04 * (end - start or 1.0)
+    ax.set_xlim(start - margin, end + margin)
+    ax.grid(axis="y", visible=False)
+    _label_axes(ax, f"virtual time ({unit})", None, title)
+    return ax
+
+
+def plot_wait_tail(
+    ax: Axes,
+    waits: Sequence[float],
+    tail: Callable[[float], float] | None = None,
+    *,
+    theory_label: str = "theory",
+    points: int = 200,
+    title: str | None = None,
+) -> Axes:
+    """The waiting-time distribution as P(wait > t) on a log scale: simulated (steps) and ``tail(t)`` (a line).
+
+    A tail plot shows the whole distribution, its atom at 0 (those who did not
+    wait) and its exponential tail, where a histogram hides both.
+    """
+    xs = sorted(float(w) for w in waits)
+    if not xs:
+        raise ValueError("no waits to plot")
+    n = len(xs)
+    top = xs[-1] if xs[-1] > 0 else 1.0
+    grid = [top * i / (points - 1) for i in range(points)]
+    exceed, j = [], 0
+    for t in grid:
+        while j < n and xs[j] <= t:
+            j += 1
+        exceed.append((n - j) / n)
+    ax.step(grid, [v if v > 0 else math.nan for v in exceed], where="post", color="C0",
+            label=f"simulated ({n:,} jobs)")
+    if tail is not None:
+        ax.plot(grid, [tail(t) for t in grid], color="black", linestyle="--", linewidth=1.2, label=theory_label)
+    ax.set_yscale("log")
+    ax.set_ylim(max(0.5 / n, 1e-4), 1.05)
+    _label_axes(ax, "t: wait in queue (s)", "P(wait > t)", title)
+    ax.legend()
+    return ax
+
+
+def plot_coverage(ax: Axes, summaries: Sequence[Summary], truth: float, *, title: str | None = None) -> Axes:
+    """One confidence interval per experiment (seed), stacked, against the true value.
+
+    Intervals that miss the truth are drawn in red, the rest in gray: a correct
+    simulation's 95% intervals miss about 1 in 20.
+    """
+    if not summaries:
+        raise ValueError("no intervals to plot")
+    misses = 0
+    for i, s in enumerate(summaries):
+        half = s.half_width or 0.0
+        covered = s.covers(truth)
+        misses += not covered
+        ax.plot([s.mean - half, s.mean + half], [i, i], color="0.6" if covered else "C3",
+                linewidth=1.0 if covered else 1.8)
+        ax.plot([s.mean], [i], marker="|", color="0.3" if covered else "C3", markersize=4)
+    ax.axvline(truth, color="black", linewidth=1.2, label=f"theory {truth:g}")
+    ax.plot([], [], color="C3", linewidth=1.8, label=f"misses theory: {misses} of {len(summaries)}")
+    ax.set_ylim(-1, len(summaries))
+    ax.set_yticks([])
+    _label_axes(ax, "mean wait in queue (s), 95% interval per seed", f"{len(summaries)} seeds", title)
+    ax.legend(loc="upper right")
+    return ax
+
+
+def plot_grouped_bars(
+    ax: Axes,
+    groups: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    *,
+    errors: Mapping[str, Sequence[float | None]] | None = None,
+    ylabel: str | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Bars side by side: one group per entry of ``groups``, one bar per series, each bar labelled with its value.
+
+    ``errors`` (optional, per series) draws error bars, e.g. 95% CI half-widths.
+    """
+    if not groups or not series:
+        raise ValueError("no groups or no series to plot")
+    for name, values in series.items():
+        if len(values) != len(groups):
+            raise ValueError(f"series {name!r} has {len(values)} values for {len(groups)} groups")
+    width = 0.8 / len(series)
+    for k, (name, values) in enumerate(series.items()):
+        xs = [i - 0.4 + width * (k + 0.5) for i in range(len(groups))]
+        err = None if errors is None or name not in errors else [0.0 if e is None else e for e in errors[name]]
+        bars = ax.bar(xs, [float(v) for v in values], width=width * 0.95, label=name, color=f"C{k}", yerr=err,
+                      capsize=3 if err else 0)
+        ax.bar_label(bars, labels=[f"{float(v):g}" for v in values], padding=2, fontsize=8)
+    ax.set_xticks(range(len(groups)), list(groups))
+    ax.margins(y=0.15)
+    ax.grid(axis="x", visible=False)
+    _label_axes(ax, None, ylabel, title)
     ax.legend()
     return ax

@@ -26,7 +26,7 @@ from queuesim.sim.distributions import DISTRIBUTION_KINDS, distribution
 from queuesim.sim.executor import Executor, Progress, using_executor
 from queuesim.sim.stats import Summary, percentiles, summarize, time_weighted_mean
 from queuesim.sim.system import QueueSystem, StoreFactory
-from queuesim.sim.theory import QueueMetrics, md1, mg1, mmc, mmck
+from queuesim.sim.theory import QueueMetrics, allen_cunneen, md1, mg1, mmc, mmck
 
 __all__ = [
     "QueueConfig",
@@ -126,6 +126,20 @@ class QueueResult:
     #: every measured wait, pooled over the replications (for plots)
     waits: tuple[float, ...] = field(default=(), repr=False)
 
+    def theory_covered(self) -> dict[str, bool]:
+        """For each measure with a theoretical value: whether its 95% interval covers it (empty without theory).
+
+        The honest verdict: a correct simulation's intervals miss about 1 time in 20,
+        so one "False" is no proof of a bug (see :func:`queuesim.sim.stats.coverage`);
+        an approximate theory (``theory.exact`` False) may be missed by a correct simulation.
+        """
+        if self.theory is None:
+            return {}
+        names = ["mean_wait", "p_wait", "mean_queue_length", "utilization", "throughput", "mean_time_in_system"]
+        if self.config.capacity is not None:
+            names.append("blocking")
+        return {name: getattr(self, name).covers(float(getattr(self.theory, name))) for name in names}
+
     def little_gap(self) -> float:
         """Relative gap between L_q and λ_eff·W_q in the output (Little's law; ~0 when consistent)."""
         lam_eff = self.throughput.mean
@@ -152,6 +166,7 @@ class QueueResult:
                 "mean_wait", "p_wait", "mean_queue_length", "utilization", "throughput", "blocking",
                 "mean_time_in_system")},
             "theory": None if self.theory is None else _plain(self.theory.to_dict()),
+            "theory_in_ci": self.theory_covered(),
         }
         if self.config.capacity is not None:
             out["blocking"] = self.blocking.mean
@@ -167,15 +182,24 @@ def _plain(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def theory_for(config: QueueConfig) -> QueueMetrics[float] | None:
-    """The analytic values for ``config`` when queueing theory has them (else None)."""
+    """The analytic values for ``config`` when queueing theory has them (else None).
+
+    Exact where a formula exists (M/M/c, M/M/c/K, M/D/1, M/G/1); for several servers
+    with deterministic or lognormal service, the Allen–Cunneen approximation, marked
+    ``exact=False``; None for a bounded queue without exponential service, or an
+    unstable one.
+    """
     lam, mu, c, k = config.arrival_rate, config.service_rate, config.servers, config.capacity
+    scv = 0.0 if config.service == "det" else config.service_cv**2
     try:
         if config.service == "exp":
             return mmck(lam, mu, c, k) if k is not None else mmc(lam, mu, c)
         if k is None and c == 1:
             if config.service == "det":
                 return md1(lam, mu)
-            return mg1(lam, mu, config.service_cv**2)
+            return mg1(lam, mu, scv)
+        if k is None:
+            return allen_cunneen(lam, mu, c, scv)
     except ValueError:  # unstable: no steady state to compare with
         return None
     return None

@@ -6,6 +6,11 @@ warm-up), and report x̄ ± t_{R−1, 1−α/2}·s/√R. The t quantile is compu
 from the regularised incomplete beta function, exact to ~1e-12 for any degrees of
 freedom and confidence level, so scipy is not needed.
 
+Agreement with theory is reported honestly: an interval either covers the
+theoretical value or it does not (:meth:`Summary.covers`), and a correct
+simulation's 95% intervals cover the truth about 95% of the time, which
+:func:`coverage` measures over many seeds.
+
 Results are frozen dataclasses with ``to_dict()`` for JSON.
 """
 
@@ -18,9 +23,11 @@ from functools import lru_cache
 from statistics import NormalDist
 
 __all__ = [
+    "Coverage",
     "Summary",
     "TimeAverage",
     "batch_means",
+    "coverage",
     "paired_difference",
     "percentile",
     "percentiles",
@@ -31,6 +38,7 @@ __all__ = [
     "time_weighted_mean",
     "values_after",
     "welch_average",
+    "wilson_interval",
 ]
 
 
@@ -156,13 +164,25 @@ class Summary:
         return None if self.half_width is None else self.mean + self.half_width
 
     def contains(self, value: float) -> bool:
-        """Whether ``value`` lies in the confidence interval."""
+        """Whether ``value`` lies in the confidence interval (False without an interval)."""
         return self.half_width is not None and abs(value - self.mean) <= self.half_width
 
-    def agrees_with(self, value: float, *, halfwidths: float = 3.0, rel_tol: float = 0.05) -> bool:
-        """The validation rule: |x̄ − value| ≤ max(``halfwidths`` half-widths, ``rel_tol``·|value|)."""
-        allowed = max(halfwidths * (self.half_width or 0.0), rel_tol * abs(value))
-        return abs(self.mean - value) <= allowed
+    def covers(self, value: float) -> bool:
+        """Whether the interval covers ``value``, e.g. a theoretical mean: the honest verdict.
+
+        A correct simulation's 95% intervals miss the truth about 1 time in 20, so one
+        miss is no proof of a bug; a simulation whose intervals miss far more often
+        than that is wrong (:func:`coverage` measures how often).
+        """
+        return self.contains(value)
+
+    def with_confidence(self, confidence: float) -> Summary:
+        """The same observations summarised at another confidence level (e.g. 0.99)."""
+        _check_confidence(confidence)
+        if self.n == 1:
+            return Summary(1, self.mean, 0.0, None, confidence)
+        half = t_quantile((1.0 + confidence) / 2.0, self.n - 1) * self.std / math.sqrt(self.n)
+        return Summary(self.n, self.mean, self.std, half, confidence)
 
     def to_dict(self) -> dict[str, float | int | None]:
         """Plain data for JSON: n, mean, std, half_width, low, high, confidence."""
@@ -189,6 +209,67 @@ def summarize(values: Iterable[float], confidence: float = 0.95) -> Summary:
     std = math.sqrt(var)
     half = t_quantile((1.0 + confidence) / 2.0, n - 1) * std / math.sqrt(n)
     return Summary(n, mean, std, half, confidence)
+
+
+def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson's score interval for a proportion (e.g. how often intervals covered the truth).
+
+    Better than p ± z·√(p(1−p)/n) near 0 and 1, where the proportion of hits is.
+    """
+    _check_confidence(confidence)
+    for value, name in ((successes, "successes"), (trials, "trials")):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be an int ≥ 0, got {value!r}")
+    if trials == 0 or successes > trials:
+        raise ValueError(f"need 0 ≤ successes ≤ trials and trials ≥ 1, got {successes} of {trials}")
+    z = NormalDist().inv_cdf((1.0 + confidence) / 2.0)
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+    low = 0.0 if successes == 0 else max(0.0, centre - half)  # exactly 0 and 1 at the ends, not 1e-17 off
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return low, high
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """How often confidence intervals covered a true value, over independent experiments."""
+
+    #: Intervals that covered the true value.
+    hits: int
+    #: Intervals in all.
+    trials: int
+    #: The confidence level the intervals were built for (their nominal coverage).
+    nominal: float
+    #: Wilson 95% interval of the coverage fraction.
+    interval: tuple[float, float]
+
+    @property
+    def fraction(self) -> float:
+        """hits / trials: near ``nominal`` for a correct simulation."""
+        return self.hits / self.trials
+
+    def to_dict(self) -> dict[str, float | int | list[float]]:
+        """Plain data for JSON."""
+        return {"hits": self.hits, "trials": self.trials, "fraction": self.fraction, "nominal": self.nominal,
+                "interval": list(self.interval)}
+
+
+def coverage(summaries: Iterable[Summary], truth: float) -> Coverage:
+    """How many of ``summaries``' intervals cover ``truth``, with a Wilson interval for the fraction.
+
+    Each summary should come from an independent experiment (another seed). A
+    correct simulation's 95% intervals cover the truth about 95% of the time;
+    much less means a biased simulation, too short a run, or too little warm-up.
+    """
+    items = list(summaries)
+    if not items:
+        raise ValueError("coverage needs at least one summary")
+    levels = {item.confidence for item in items}
+    if len(levels) != 1:
+        raise ValueError(f"coverage needs intervals of one confidence level, got {sorted(levels)}")
+    hits = sum(item.covers(truth) for item in items)
+    return Coverage(hits, len(items), levels.pop(), wilson_interval(hits, len(items)))
 
 
 def paired_difference(a: Sequence[float], b: Sequence[float], confidence: float = 0.95) -> Summary:

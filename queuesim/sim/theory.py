@@ -1,5 +1,9 @@
 """Analytic queueing results: Little's law, M/M/1, Erlang B and C, M/M/c, M/M/c/K, M/G/1 and M/D/1.
 
+Beyond the exact results, two published approximations for queues without a
+closed form, each marked ``exact=False`` on its result: Allen–Cunneen for
+M/G/c and G/G/c, and Kingman's formula for G/G/1.
+
 Notation: λ arrival rate, μ service rate of one server, c servers, a = λ/μ the offered
 load in Erlangs, ρ = a/c the utilisation, K the most customers *in the system*
 (servers plus waiting room). All results are steady-state means with FIFO service.
@@ -21,14 +25,17 @@ from typing import Generic, TypeVar, cast
 
 __all__ = [
     "QueueMetrics",
+    "allen_cunneen",
     "erlang_b",
     "erlang_c",
+    "kingman",
     "little_gap",
     "littles_law",
     "md1",
     "mg1",
     "mm1",
     "mmc",
+    "mmc_wait_tail",
     "mmck",
     "mmck_probabilities",
 ]
@@ -74,6 +81,8 @@ class QueueMetrics(Generic[N]):
     mean_time_in_system: N
     #: L = Lq + λ_eff/μ, mean number in the system.
     mean_number_in_system: N
+    #: False for an approximation (Allen–Cunneen, Kingman): a simulation need not agree with it.
+    exact: bool = True
 
     def to_dict(self) -> dict[str, float | int | str | None]:
         """The measures as a JSON-ready dict (numbers as floats)."""
@@ -144,7 +153,7 @@ def littles_law(number: float | None = None, rate: float | None = None, time: fl
 
 
 def little_gap(number: float, rate: float, time: float) -> float:
-    """How far measured (L, λ, W) are from Little's law: |L − λW| / max(L, λW), 0 when both are 0."""
+    """How far measured (L, λ, W) are from Little's law: ``|L − λW| / max(L, λW)``, 0 when both are 0."""
     product = rate * time
     scale = max(abs(number), abs(product))
     return 0.0 if scale == 0 else abs(number - product) / scale
@@ -181,7 +190,7 @@ def erlang_c(servers: int, load: N) -> N:
     return b / (1 - rho * (1 - b))
 
 
-def _unlimited(model: str, lam: N, mu: N, servers: int, p_wait: N, wq: N) -> QueueMetrics[N]:
+def _unlimited(model: str, lam: N, mu: N, servers: int, p_wait: N, wq: N, exact: bool = True) -> QueueMetrics[N]:
     """An infinite-capacity queue's measures from P(wait) and Wq; the rest by Little's law."""
     lq = lam * wq
     return QueueMetrics(
@@ -198,6 +207,7 @@ def _unlimited(model: str, lam: N, mu: N, servers: int, p_wait: N, wq: N) -> Que
         mean_queue_length=lq,
         mean_time_in_system=wq + 1 / mu,
         mean_number_in_system=lq + lam / mu,
+        exact=exact,
     )
 
 
@@ -218,6 +228,18 @@ def mmc(arrival_rate: N, service_rate: N, servers: int) -> QueueMetrics[N]:
     _check_stable(rho, f"M/M/{c}")
     p_wait = erlang_c(c, a)
     return _unlimited(f"M/M/{c}", lam, mu, c, p_wait, p_wait / (c * mu - lam))
+
+
+def mmc_wait_tail(arrival_rate: float, service_rate: float, servers: int, t: float) -> float:
+    """P(Wq > t) in M/M/c: C(c, a)·e^(−(cμ − λ)t) for t ≥ 0 (the waiting time's whole distribution).
+
+    At t = 0 it is P(wait), Erlang C; the conditional wait of those who wait is
+    exponential with rate cμ − λ. Computed in floats.
+    """
+    if isinstance(t, bool) or not isinstance(t, Real) or not math.isfinite(t) or t < 0:
+        raise ValueError(f"t must be a finite number ≥ 0, got {t!r}")
+    m = mmc(float(arrival_rate), float(service_rate), servers)
+    return float(m.p_wait) * math.exp(-(servers * float(service_rate) - float(arrival_rate)) * float(t))
 
 
 def mmck_probabilities(arrival_rate: N, service_rate: N, servers: int, capacity: int) -> tuple[N, ...]:
@@ -294,6 +316,54 @@ def mg1(arrival_rate: N, service_rate: N, scv: float | Fraction) -> QueueMetrics
     _check_stable(rho, "M/G/1")
     wq = rho * (1 + cs2) / (2 * mu * (1 - rho))
     return _unlimited("M/D/1" if cs2 == 0 else "M/G/1", lam, mu, 1, rho, wq)
+
+
+def _scv(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number ≥ 0, got {value!r}")
+    return float(value)
+
+
+def allen_cunneen(
+    arrival_rate: float, service_rate: float, servers: int, scv_service: float, scv_arrival: float = 1.0
+) -> QueueMetrics[float]:
+    """G/G/c by the Allen–Cunneen **approximation**: Wq ≈ Wq(M/M/c) · (Ca² + Cs²) / 2.
+
+    The M/M/c wait (Erlang C) scaled by the mean of the squared coefficients of
+    variation of the interarrival (Ca², 1 for Poisson arrivals) and service times
+    (Cs²: 0 deterministic, 1 exponential, cv² lognormal). P(wait) is taken from
+    Erlang C. It is exact for M/M/c (Ca² = Cs² = 1) and for M/G/1 (c = 1, Ca² = 1,
+    where it is Pollaczek–Khinchine), and ``exact`` says so; otherwise it is an
+    approximation, usually within about 10 % for moderate to heavy loads.
+    Reference: Allen, *Probability, Statistics, and Queueing Theory* (1990), §6.
+    Computed in floats.
+    """
+    lam, mu = _rates(float(arrival_rate), float(service_rate))
+    c = _count(servers, "servers")
+    cs2, ca2 = _scv(scv_service, "scv_service"), _scv(scv_arrival, "scv_arrival")
+    base = mmc(lam, mu, c)
+    factor = (ca2 + cs2) / 2
+    exact = ca2 == 1.0 and (cs2 == 1.0 or c == 1)
+    kind = "M" if ca2 == 1.0 else "G"
+    service = "M" if cs2 == 1.0 else "D" if cs2 == 0.0 else "G"
+    model = f"{kind}/{service}/{c}" + ("" if exact else " (Allen–Cunneen approximation)")
+    return _unlimited(model, lam, mu, c, base.p_wait, base.mean_wait * factor, exact=exact)
+
+
+def kingman(arrival_rate: float, service_rate: float, scv_arrival: float, scv_service: float) -> QueueMetrics[float]:
+    """G/G/1 by Kingman's **approximation** (heavy-traffic formula): Wq ≈ E[S] · ρ/(1 − ρ) · (Ca² + Cs²)/2.
+
+    Exact for M/G/1 (Ca² = 1: Pollaczek–Khinchine); an approximation otherwise,
+    best as ρ → 1. P(wait) is taken as ρ. Reference: Kingman, "The single server
+    queue in heavy traffic", Proc. Cambridge Phil. Soc. 57 (1961). Computed in floats.
+    """
+    lam, mu = _rates(float(arrival_rate), float(service_rate))
+    ca2, cs2 = _scv(scv_arrival, "scv_arrival"), _scv(scv_service, "scv_service")
+    rho = lam / mu
+    _check_stable(rho, "G/G/1")
+    exact = ca2 == 1.0
+    model = "M/G/1" if exact else "G/G/1 (Kingman approximation)"
+    return _unlimited(model, lam, mu, 1, rho, (1 / mu) * rho / (1 - rho) * (ca2 + cs2) / 2, exact=exact)
 
 
 def md1(arrival_rate: N, service_rate: N) -> QueueMetrics[N]:

@@ -21,9 +21,11 @@ def test_agrees_with_erlang_c(lam: float, mu: float, c: int) -> None:
     wait = summarize(r.mean_wait for r in runs)
     p_wait = summarize(r.p_wait for r in runs)
     sojourn = summarize(r.mean_time_in_system for r in runs)
-    assert wait.agrees_with(theory.mean_wait), (wait, theory.mean_wait)
-    assert p_wait.agrees_with(theory.p_wait), (p_wait, theory.p_wait)
-    assert sojourn.agrees_with(theory.mean_time_in_system), (sojourn, theory.mean_time_in_system)
+    # 99% intervals: each misses the truth 1 time in 100 when the model is right (the seed is fixed, never tuned);
+    # how often the 95% intervals cover it over many seeds is tests/sim/test_coverage.py's question
+    for summary, expected in ((wait, theory.mean_wait), (p_wait, theory.p_wait),
+                              (sojourn, theory.mean_time_in_system)):
+        assert summary.with_confidence(0.99).covers(expected), (summary, expected)
 
 
 def test_same_seed_same_result_and_replications_differ() -> None:

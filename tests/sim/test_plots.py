@@ -9,7 +9,20 @@ from matplotlib.collections import LineCollection
 from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 
-from queuesim.sim.plots import plot_series, plot_sim_vs_theory, plot_warmup
+from queuesim.sim.plots import (
+    PAGE_STYLE,
+    LaneEvent,
+    plot_coverage,
+    plot_grouped_bars,
+    plot_race_sweep,
+    plot_series,
+    plot_sim_vs_theory,
+    plot_swimlanes,
+    plot_wait_tail,
+    plot_warmup,
+)
+from queuesim.sim.race_scenario import RacePoint
+from queuesim.sim.stats import Summary
 
 
 def axes():  # type: ignore[no-untyped-def]
@@ -84,3 +97,81 @@ def test_plot_warmup_marks_the_cut() -> None:
     assert cut.get_label() == "warm-up = 20"
     with pytest.raises(ValueError, match="period"):
         plot_warmup(axes(), [1.0], period=0)
+
+
+def test_page_style_is_valid_matplotlib_and_sized_for_a_book_page() -> None:
+    import matplotlib as mpl
+
+    with mpl.rc_context(PAGE_STYLE):  # an unknown key or a bad value raises here
+        figure = Figure()
+        width_px = figure.get_figwidth() * figure.dpi
+    assert 700 <= width_px <= 800
+
+
+def race_points() -> list[RacePoint]:
+    points = []
+    for load, oversold in ((0.1, 2.0), (1.0, 40.0), (10.0, 110.0)):
+        points.append(RacePoint("naive", load * 1000, 1.0, load, 40 + oversold, oversold, 0.0, 0, 3))
+        points.append(RacePoint("watch", load * 1000, 1.0, load, 40.0, 0.0, 10 * load, 3, 3))
+        points.append(RacePoint("atomic", load * 1000, 1.0, load, 40.0, 0.0, 0.0, 3, 3))
+    return points
+
+
+def test_race_sweep_draws_coinciding_strategies_distinguishably() -> None:
+    ax = plot_race_sweep(axes(), race_points(), "oversold", ceiling=110, ylabel="units oversold")
+    naive, watch, atomic, ceiling = ax.lines
+    assert [line.get_label() for line in ax.lines] == ["naive", "watch", "atomic", "ceiling 110"]
+    assert list(watch.get_ydata()) == list(atomic.get_ydata()) == [0.0, 0.0, 0.0]  # the same points...
+    looks = {(line.get_marker(), line.get_linestyle(), line.get_color()) for line in (naive, watch, atomic)}
+    assert len(looks) == 3  # ...drawn three different ways
+    assert watch.get_markerfacecolor() == "none"  # a hollow square rings atomic's triangle
+    assert watch.get_markersize() > atomic.get_markersize()
+    assert list(ceiling.get_ydata()) == [110, 110]
+    assert ax.get_xscale() == "log"
+    assert "λ·RTT" in ax.get_xlabel()
+    with pytest.raises(ValueError, match="no race points"):
+        plot_race_sweep(axes(), [], "oversold")
+
+
+def test_swimlanes_put_each_command_where_the_server_applied_it() -> None:
+    events = [LaneEvent("buyer A", 0.0, 0.5, 1.0, "GET → 1"), LaneEvent("buyer B", 0.4, 0.9, 1.4, "GET → 1"),
+              LaneEvent("buyer A", 1.0, 1.5, 2.0, "SET 0"), LaneEvent("buyer B", 1.4, 1.9, 2.4, "SET 0")]
+    ax = plot_swimlanes(axes(), events, title="naive")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["buyer A", "buyer B", "Redis"]
+    labels = [(t.get_text(), t.xy) for t in ax.texts if t.get_text()]
+    assert labels == [("GET → 1", (0.5, 0.0)), ("GET → 1", (0.9, 0.0)), ("SET 0", (1.5, 0.0)), ("SET 0", (1.9, 0.0))]
+    arrows = [t for t in ax.texts if not t.get_text()]
+    assert len(arrows) == 8  # there and back, per command
+    assert ax.get_xlabel() == "virtual time (ms)"
+    with pytest.raises(ValueError, match="no events"):
+        plot_swimlanes(axes(), [])
+
+
+def test_wait_tail_against_a_theoretical_tail() -> None:
+    ax = plot_wait_tail(axes(), [0.0, 0.0, 1.0, 2.0], lambda t: 0.5 * math.exp(-t), theory_label="M/M/1")
+    simulated, theory = ax.lines
+    assert simulated.get_ydata()[0] == 0.5  # half the jobs did not wait: P(wait > 0) = 1/2
+    assert theory.get_ydata()[0] == 0.5
+    assert ax.get_yscale() == "log"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("t: wait in queue (s)", "P(wait > t)")
+    with pytest.raises(ValueError, match="no waits"):
+        plot_wait_tail(axes(), [])
+
+
+def test_coverage_marks_the_intervals_that_miss() -> None:
+    intervals = [Summary(5, 1.0, 0.1, 0.2), Summary(5, 1.5, 0.1, 0.2), Summary(5, 0.9, 0.1, 0.2)]
+    ax = plot_coverage(axes(), intervals, 1.0)
+    legend = ax.get_legend()
+    assert legend is not None
+    assert [t.get_text() for t in legend.get_texts()] == ["theory 1", "misses theory: 1 of 3"]
+    red = [line for line in ax.lines if line.get_color() == "C3" and len(line.get_xdata()) == 2]
+    assert [list(line.get_xdata()) for line in red] == [[1.3, 1.7]]
+
+
+def test_grouped_bars_are_labelled_with_their_values() -> None:
+    ax = plot_grouped_bars(axes(), ["leases on", "leases off"], {"completed": [200, 190], "lost": [0, 10]},
+                           ylabel="jobs")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["leases on", "leases off"]
+    assert sorted(t.get_text() for t in ax.texts) == ["0", "10", "190", "200"]
+    with pytest.raises(ValueError, match="2 groups"):
+        plot_grouped_bars(axes(), ["a", "b"], {"x": [1.0]})

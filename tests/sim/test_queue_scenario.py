@@ -50,7 +50,10 @@ def test_theory_is_chosen_by_model() -> None:
     assert theory_for(QueueConfig(0.5, 1.0, 1)).model == "M/M/1"  # type: ignore[union-attr]
     assert theory_for(QueueConfig(1.0, 1.0, 2)).model.startswith("M/M/")  # type: ignore[union-attr]
     assert theory_for(QueueConfig(0.5, 1.0, 1, service="det")).model == "M/D/1"  # type: ignore[union-attr]
-    assert theory_for(QueueConfig(0.5, 1.0, 2, service="det")) is None
+    approximation = theory_for(QueueConfig(0.5, 1.0, 2, service="det"))
+    assert approximation is not None
+    assert (approximation.model, approximation.exact) == ("M/D/2 (Allen–Cunneen approximation)", False)
+    assert theory_for(QueueConfig(0.5, 1.0, 2, service="det", capacity=5)) is None
     assert theory_for(QueueConfig(2.0, 1.0, 1)) is None  # unstable: no steady state
 
 
@@ -89,3 +92,40 @@ def test_cli_table_and_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert "theory: M/M/1" in out
     assert main(["simulate", "queue", "--arrival-rate", "-1", "--service-rate", "1"]) == 2
     assert "arrival rate must be a positive" in capsys.readouterr().err
+
+
+def test_the_verdict_is_whether_each_interval_covers_theory(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["simulate", "queue", "--arrival-rate", "0.8", "--service-rate", "1", "--service", "det",
+            "--jobs", "5000", "--warmup", "500", "--replications", "10", "--no-progress"]
+    assert main([*argv, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    low, high = out["mean_wait_ci"]
+    assert out["theory_in_ci"]["mean_wait"] is (low <= out["theory"]["mean_wait"] <= high)
+    assert set(out["theory_in_ci"]) == {"mean_wait", "p_wait", "mean_queue_length", "utilization", "throughput",
+                                        "mean_time_in_system"}
+    assert main(argv) == 0
+    table = capsys.readouterr().out
+    assert "| metric | simulated | 95% CI | theory | theory in the 95% CI? |" in table
+    wait_row = next(line for line in table.splitlines() if line.startswith("| mean wait in queue (Wq) |"))
+    assert wait_row.endswith("| yes |" if out["theory_in_ci"]["mean_wait"] else "| no |")
+    misses = sum(not hit for hit in out["theory_in_ci"].values())
+    if misses:
+        assert f"{misses} interval(s) miss the theoretical value; a correct simulation's 95% intervals miss" in table
+    else:
+        assert "every 95% interval covers the theoretical value" in table
+
+
+def test_an_approximate_theory_is_said_to_be_one(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "queue", "--arrival-rate", "1.6", "--service-rate", "1", "--workers", "2",
+                 "--service", "lognormal", "--service-cv", "2", "--jobs", "300", "--warmup", "30",
+                 "--replications", "2", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "theory: M/G/2 (Allen–Cunneen approximation)" in out
+    assert "theory here is an approximation, not an exact value" in out
+
+
+def test_theory_covered_is_empty_without_theory() -> None:
+    result = simulate_queue(QueueConfig(2.0, 1.0, 1, jobs=200, warmup=20), seed=1, replications=2)
+    assert result.theory is None
+    assert result.theory_covered() == {}
+    assert result.to_dict()["theory_in_ci"] == {}

@@ -12,6 +12,7 @@ from queuesim.sim.stats import (
     Summary,
     TimeAverage,
     batch_means,
+    coverage,
     paired_difference,
     percentile,
     percentiles,
@@ -22,6 +23,7 @@ from queuesim.sim.stats import (
     time_weighted_mean,
     values_after,
     welch_average,
+    wilson_interval,
 )
 from queuesim.sim.streams import RandomStreams
 
@@ -98,13 +100,50 @@ def test_ninety_five_percent_intervals_cover_about_95_percent() -> None:
     assert 930 <= covered <= 970  # binomial sd ≈ 7
 
 
-def test_agrees_with_uses_the_larger_of_the_two_tolerances() -> None:
-    s = Summary(n=20, mean=1.0, std=0.1, half_width=0.01, confidence=0.95)
-    assert s.agrees_with(1.04)  # within 5%
-    assert not s.agrees_with(1.07)
-    wide = Summary(n=20, mean=1.0, std=1.0, half_width=0.1, confidence=0.95)
-    assert wide.agrees_with(1.29)
-    assert not wide.agrees_with(1.31)
+def test_covers_is_the_interval_nothing_looser() -> None:
+    s = Summary(n=20, mean=1.0, std=0.1, half_width=0.05, confidence=0.95)
+    assert s.covers(1.049)
+    assert s.covers(0.951)
+    assert not s.covers(1.051)  # a 5 % tolerance, or 3 half-widths, would have said "agrees"
+    assert not Summary(n=1, mean=1.0, std=0.0, half_width=None).covers(1.0)
+
+
+def test_with_confidence_widens_or_narrows_the_same_interval() -> None:
+    s = summarize([1.0, 2.0, 3.0, 4.0])
+    wide = s.with_confidence(0.99)
+    assert (wide.n, wide.mean, wide.std, wide.confidence) == (s.n, s.mean, s.std, 0.99)
+    assert wide.half_width == pytest.approx(summarize([1.0, 2.0, 3.0, 4.0], confidence=0.99).half_width)
+    assert wide.half_width > s.half_width  # type: ignore[operator]
+    assert summarize([2.0]).with_confidence(0.9).half_width is None
+    with pytest.raises(ValueError, match="confidence"):
+        s.with_confidence(1.5)
+
+
+def test_coverage_counts_the_intervals_that_hold_the_truth() -> None:
+    stream = RandomStreams(7)["normal"]
+    result = coverage((summarize([stream.normal(0.0, 1.0) for _ in range(8)]) for _ in range(400)), 0.0)
+    assert (result.trials, result.nominal) == (400, 0.95)
+    assert 0.92 <= result.fraction <= 0.98
+    low, high = result.interval
+    assert low < result.fraction < high
+    biased = coverage((summarize([stream.normal(0.5, 1.0) for _ in range(8)]) for _ in range(400)), 0.0)
+    assert biased.fraction < 0.8  # a simulation half a standard deviation off is caught
+    assert coverage([summarize([1.0, 2.0])], 1.5).to_dict()["hits"] == 1
+    with pytest.raises(ValueError, match="at least one"):
+        coverage([], 0.0)
+    with pytest.raises(ValueError, match="one confidence level"):
+        coverage([summarize([1.0, 2.0]), summarize([1.0, 2.0], confidence=0.9)], 1.5)
+
+
+def test_wilson_interval() -> None:
+    low, high = wilson_interval(95, 100)
+    assert (low, high) == pytest.approx((0.8882, 0.9785), abs=1e-4)  # Wilson's score interval, z = 1.96
+    assert wilson_interval(0, 10)[0] == 0.0
+    assert wilson_interval(10, 10)[1] == 1.0
+    with pytest.raises(ValueError, match="successes"):
+        wilson_interval(11, 10)
+    with pytest.raises(ValueError, match="trials must be"):
+        wilson_interval(1, -1)
 
 
 def test_paired_difference() -> None:

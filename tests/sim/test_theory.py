@@ -256,3 +256,58 @@ def test_little_gap() -> None:
 
 def test_module_exports_are_sorted() -> None:
     assert theory.__all__ == sorted(theory.__all__)
+
+
+def test_allen_cunneen_is_exact_where_theory_is() -> None:
+    mm2 = theory.allen_cunneen(1.6, 1.0, 2, 1.0)
+    assert (mm2.model, mm2.exact) == ("M/M/2", True)
+    assert mm2.mean_wait == pytest.approx(float(mmc(1.6, 1.0, 2).mean_wait), rel=1e-12)
+    mg = theory.allen_cunneen(0.5, 1.0, 1, 4.0)
+    assert (mg.model, mg.exact) == ("M/G/1", True)
+    assert mg.mean_wait == pytest.approx(float(mg1(0.5, 1.0, 4.0).mean_wait), rel=1e-12)
+
+
+def test_allen_cunneen_scales_erlang_c_and_says_it_is_an_approximation() -> None:
+    approx = theory.allen_cunneen(1.6, 1.0, 2, scv_service=4.0)
+    assert approx.exact is False
+    assert approx.model == "M/G/2 (Allen–Cunneen approximation)"
+    assert approx.mean_wait == pytest.approx(float(mmc(1.6, 1.0, 2).mean_wait) * (1 + 4) / 2)
+    assert approx.p_wait == pytest.approx(float(erlang_c(2, 1.6)))
+    assert approx.mean_queue_length == pytest.approx(1.6 * approx.mean_wait)  # Little
+    assert theory.allen_cunneen(1.6, 1.0, 2, 0.0).model == "M/D/2 (Allen–Cunneen approximation)"
+    assert theory.allen_cunneen(1.6, 1.0, 2, 1.0, scv_arrival=0.5).model.startswith("G/M/2 (Allen")
+    assert theory.allen_cunneen(1.6, 1.0, 2, 4.0).to_dict()["exact"] is False
+
+
+def test_kingman_is_pollaczek_khinchine_for_poisson_arrivals() -> None:
+    exact = theory.kingman(0.7, 1.0, 1.0, 2.5)
+    assert (exact.model, exact.exact) == ("M/G/1", True)
+    assert exact.mean_wait == pytest.approx(float(mg1(0.7, 1.0, 2.5).mean_wait), rel=1e-12)
+    approx = theory.kingman(0.5, 1.0, 0.5, 4.0)
+    assert (approx.model, approx.exact) == ("G/G/1 (Kingman approximation)", False)
+    assert approx.mean_wait == pytest.approx(1.0 * 0.5 / 0.5 * (0.5 + 4.0) / 2)
+
+
+def test_mmc_wait_tail_is_the_whole_wait_distribution() -> None:
+    lam, mu, c = 1.6, 1.0, 2
+    m = mmc(lam, mu, c)
+    assert theory.mmc_wait_tail(lam, mu, c, 0.0) == pytest.approx(float(m.p_wait))
+    # E[Wq] = ∫ P(Wq > t) dt = C / (cμ − λ)
+    step = 0.001
+    area = math.fsum(theory.mmc_wait_tail(lam, mu, c, (i + 0.5) * step) * step for i in range(40_000))
+    assert area == pytest.approx(float(m.mean_wait), rel=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: theory.allen_cunneen(1.6, 1.0, 2, -1.0), "scv_service must be"),
+        (lambda: theory.allen_cunneen(1.6, 1.0, 2, 1.0, scv_arrival=math.inf), "scv_arrival must be"),
+        (lambda: theory.allen_cunneen(2.0, 1.0, 2, 1.0), "M/M/2 is unstable"),
+        (lambda: theory.kingman(1.0, 1.0, 1.0, 1.0), "G/G/1 is unstable"),
+        (lambda: theory.mmc_wait_tail(0.5, 1.0, 1, -1.0), "t must be"),
+    ],
+)
+def test_approximations_refuse_bad_parameters(call: object, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        call()  # type: ignore[operator]
