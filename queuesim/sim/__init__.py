@@ -16,6 +16,7 @@ from queuesim.sim.distributions import (
     distribution,
 )
 from queuesim.sim.driver import BLOCKING_COMMANDS, DriverStats, SimDriver
+from queuesim.sim.executor import DaskExecutor, Executor, ProcessExecutor, SerialExecutor
 from queuesim.sim.fast_store import FastClient, FastStore
 from queuesim.sim.network import Network
 from queuesim.sim.plots import (
@@ -69,9 +70,11 @@ from queuesim.sim.theory import (
 __all__ = [
     "BLOCKING_COMMANDS",
     "DISTRIBUTION_KINDS",
+    "DaskExecutor",
     "Deterministic",
     "Distribution",
     "DriverStats",
+    "Executor",
     "Exponential",
     "FastClient",
     "FastStore",
@@ -79,8 +82,10 @@ __all__ = [
     "LogNormal",
     "MinimalResult",
     "Network",
+    "ProcessExecutor",
     "QueueMetrics",
     "RandomStreams",
+    "SerialExecutor",
     "Server",
     "SimClock",
     "SimDriver",

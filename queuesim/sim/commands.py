@@ -19,6 +19,7 @@ def register(sub: Any) -> None:
     demo.add_argument("--quick", action="store_true", help="a much smaller run")
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _executor_options(demo, "runs")
     demo.set_defaults(func=_run_demo)
     sim = sub.add_parser("simulate", help="run a scenario in virtual time (SimPy) on the real queue logic")
     kinds = sim.add_subparsers(dest="scenario", metavar="SCENARIO", required=True)
@@ -41,6 +42,7 @@ def register(sub: Any) -> None:
                    help="write the wait distribution to FILE; its extension picks the format "
                         "(png, pdf, svg, …; checked before the run)")
     q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _executor_options(q, "replications")
     q.set_defaults(func=_run_queue, usage_error=q.error)
 
     race = kinds.add_parser("race", help="a flash sale on the stock or seat service: naive, watch or atomic")
@@ -87,6 +89,38 @@ def register(sub: Any) -> None:
     r.add_argument("--seed", type=int, default=1)
     r.add_argument("--json", action="store_true", help="print one JSON object")
     r.set_defaults(func=_run_retries)
+
+
+def _executor_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--processes N`` and ``--dask ADDRESS``: where the runs go (the results are the same)."""
+    parser.add_argument("--processes", type=_processes, default=None, metavar="N",
+                        help=f"run the {what} on N processes (default: every CPU this process may use; "
+                             "1: one after another in this process)")
+    parser.add_argument("--dask", metavar="ADDRESS",
+                        help=f"run the {what} on a Dask cluster: its scheduler's address (host:port), or 'local' "
+                             "to start one on this machine (needs: pip install 'queuesim[dask]')")
+
+
+def _processes(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 1024:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes between 1 and 1024")
+    return int(text)
+
+
+def _executor(args: argparse.Namespace, command: str) -> Any:
+    """The executor ``args`` ask for, or exits 2 with one line on stderr."""
+    from queuesim.sim.executor import make_executor
+
+    try:
+        return make_executor(args.processes, args.dask)
+    except (ImportError, ValueError) as exc:
+        print(f"queuesim {command}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _unreachable(command: str, args: argparse.Namespace, exc: BaseException) -> int:
+    print(f"queuesim {command}: cannot run on the Dask cluster at {args.dask}: {exc}", file=sys.stderr)
+    return 1
 
 
 def plot_path(text: str) -> str:
@@ -164,11 +198,17 @@ def _run_queue(args: argparse.Namespace) -> int:
               f"({config.servers}·{config.service_rate:g}) = {rho:.3g} ≥ 1 with no --capacity, so the queue "
               f"grows without bound and the means depend on the run length (--jobs): there is no steady state",
               file=sys.stderr)
+    executor = _executor(args, "simulate")
     try:
-        result = simulate_queue(config, seed=args.seed, replications=args.replications,
-                                progress=_progress(not (args.no_progress or args.json), "replications"))
+        with executor:
+            result = simulate_queue(config, seed=args.seed, replications=args.replications, executor=executor,
+                                    progress=_progress(not (args.no_progress or args.json), "replications"))
     except ValueError as exc:
         return _fail(str(exc))
+    except OSError as exc:
+        if args.dask is None:
+            raise
+        return _unreachable("simulate", args, exc)
     if args.json:
         print(json.dumps({**result.to_dict(), "rho": rho, "stable": stable}, sort_keys=True))
     else:
@@ -324,7 +364,15 @@ def _run_demo(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"queuesim demo: cannot write to --out {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    report = run_demo(args.out, settings=replace(settings, seed=args.seed), progress=not args.no_progress)
+    executor = _executor(args, "demo")
+    try:
+        with executor:
+            report = run_demo(args.out, settings=replace(settings, seed=args.seed), progress=not args.no_progress,
+                              executor=executor)
+    except OSError as exc:
+        if args.dask is None:
+            raise
+        return _unreachable("demo", args, exc)
     print(report.markdown(figures=False))
     print()
     print("wrote " + ", ".join(str(f) for f in report.files))

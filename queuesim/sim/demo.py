@@ -6,18 +6,26 @@ theory beside it, and the crash scenario with and without leases. It prints
 each scenario's table after a sentence saying what ran, and writes a PNG figure
 per scenario and ``out/report.md`` (what ran, the tables, what each column means,
 the figures) to ``out/``.
+
+Every run of the demo (each sale, each replication, each crash run) is one task
+of one list, run by an executor (:mod:`queuesim.sim.executor`: here, on several
+processes, or on a Dask cluster) behind one progress bar; the results are the
+same wherever they run.
 """
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from queuesim.sim.crash_scenario import CrashConfig, CrashResult, simulate_crash
-from queuesim.sim.queue_scenario import QueueConfig, QueueResult, simulate_queue
-from queuesim.sim.race_scenario import RacePoint, sweep_race
+from queuesim.sim.executor import Executor, Progress, using_executor
+from queuesim.sim.queue_scenario import QueueConfig, QueueResult, queue_replications, summarize_queue
+from queuesim.sim.race_scenario import RacePoint, race_configs, race_point, race_replications
 
 __all__ = ["DemoReport", "DemoSettings", "run_demo"]
 
@@ -174,56 +182,59 @@ class DemoReport:
         return "\n".join(lines)
 
 
-def _steps(progress: bool, total: int) -> Callable[[str], None]:
-    if not progress:
-        return lambda _label: None
-    import sys
+def run_demo(
+    out: Path | str = "out",
+    *,
+    settings: DemoSettings | None = None,
+    progress: bool = True,
+    executor: Executor | int | None = None,
+) -> DemoReport:
+    """Run the three scenarios, write ``out/report.md`` and the plots, return what was measured.
 
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, unit="run", file=sys.stderr, leave=False)
-
-    def step(label: str) -> None:
-        bar.set_description(label)
-        bar.update(1)
-        if bar.n >= total:
-            bar.close()
-
-    return step
-
-
-def _iterate(step: Callable[[str], None], label: str) -> Callable[[Iterable[Any]], Iterable[Any]]:
-    def wrap(items: Iterable[Any]) -> Iterable[Any]:
-        for item in items:
-            yield item
-            step(label)
-
-    return wrap
-
-
-def run_demo(out: Path | str = "out", *, settings: DemoSettings | None = None, progress: bool = True) -> DemoReport:
-    """Run the three scenarios, write ``out/report.md`` and the plots, return what was measured."""
+    ``executor`` says where the runs go (``None``: here, one after another; a number
+    of processes; or an :class:`~queuesim.sim.executor.Executor`); the report is the same.
+    """
     s = settings or DemoSettings()
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = DemoReport(settings=s)
-    total = len(s.race_rates) * 3 + len(s.queue_workers) * len(s.queue_loads) + 2
-    step = _steps(progress, total)
-    report.race = sweep_race(["naive", "watch", "atomic"], s.race_rates, [1.0], clients=s.race_clients,
-                             stock=s.race_stock, seed=s.seed, replications=s.race_replications,
-                             progress=_iterate(step, "race"))
-    for c in s.queue_workers:
-        for rho in s.queue_loads:
-            cfg = QueueConfig(arrival_rate=rho * c, service_rate=1.0, workers=c, jobs=s.queue_jobs,
-                              warmup=s.queue_jobs // 4 if s.queue_warmup is None else s.queue_warmup)
-            report.queue.append(simulate_queue(cfg, seed=s.seed, replications=s.queue_replications))
-            step("queue")
-    for leases in (True, False):
-        report.crash.append(simulate_crash(CrashConfig(jobs=s.crash_jobs, kill_rate=0.05, leases=leases,
-                                                       horizon=600.0), seed=s.seed))
-        step("crash")
+    with using_executor(executor) as running:
+        _measure(report, s, running, _bar() if progress else None)
     report.files = _write(report, out_dir)
     return report
+
+
+def _bar() -> Progress:
+    from tqdm.auto import tqdm
+
+    def wrap(items: Iterable[Any]) -> Iterable[Any]:
+        bar: Iterable[Any] = tqdm(items, desc="demo", unit="run", file=sys.stderr, leave=False)
+        return bar
+
+    return wrap
+
+
+def _measure(report: DemoReport, s: DemoSettings, running: Executor, progress: Progress | None) -> None:
+    """Run every simulation of the demo as one list of tasks, then put the results into ``report``."""
+    races = race_configs(["naive", "watch", "atomic"], s.race_rates, [1.0], clients=s.race_clients, stock=s.race_stock)
+    queues = [QueueConfig(arrival_rate=rho * c, service_rate=1.0, workers=c, jobs=s.queue_jobs,
+                          warmup=s.queue_jobs // 4 if s.queue_warmup is None else s.queue_warmup)
+              for c in s.queue_workers for rho in s.queue_loads]
+    crashes = [CrashConfig(jobs=s.crash_jobs, kill_rate=0.05, leases=leases, horizon=600.0) for leases in (True, False)]
+    # the long runs first, so that the short sales fill the gaps at the end
+    tasks: list[Callable[[], Any]] = [
+        *(task for config in queues for task in queue_replications(config, s.seed, s.queue_replications)),
+        *(functools.partial(simulate_crash, config, seed=s.seed) for config in crashes),
+        *race_replications(races, s.seed, s.race_replications),
+    ]
+    results = running.run(tasks, progress)
+    n = s.queue_replications
+    report.queue = [summarize_queue(config, results[k * n:(k + 1) * n]) for k, config in enumerate(queues)]
+    done = len(queues) * n
+    report.crash = list(results[done:done + len(crashes)])
+    done += len(crashes)
+    n = s.race_replications
+    report.race = [race_point(config, results[done + k * n:done + (k + 1) * n]) for k, config in enumerate(races)]
 
 
 def _write(report: DemoReport, out_dir: Path) -> list[Path]:

@@ -12,9 +12,10 @@ queueing theory has one (M/M/1, M/M/c via Erlang C, M/M/c/K, M/D/1, M/G/1).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Generator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -22,11 +23,21 @@ from queuesim.queue.dispatch import Run, WorkerSettings, result_outcome
 from queuesim.queue.record import DEFAULT_FIELDS
 from queuesim.sim._checks import check_count, check_non_negative, check_positive
 from queuesim.sim.distributions import DISTRIBUTION_KINDS, distribution
+from queuesim.sim.executor import Executor, Progress, using_executor
 from queuesim.sim.stats import Summary, percentiles, summarize, time_weighted_mean
 from queuesim.sim.system import QueueSystem, StoreFactory
 from queuesim.sim.theory import QueueMetrics, allen_cunneen, md1, mg1, mmc, mmck
 
-__all__ = ["QueueConfig", "QueueReplication", "QueueResult", "run_queue_replication", "simulate_queue", "theory_for"]
+__all__ = [
+    "QueueConfig",
+    "QueueReplication",
+    "QueueResult",
+    "queue_replications",
+    "run_queue_replication",
+    "simulate_queue",
+    "summarize_queue",
+    "theory_for",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,30 +297,44 @@ def run_queue_replication(
     )
 
 
+def queue_replications(
+    config: QueueConfig, seed: int, replications: int, *, store: StoreFactory | None = None
+) -> list[functools.partial[QueueReplication]]:
+    """The replications of ``config`` as tasks for an executor (:mod:`queuesim.sim.executor`)."""
+    return [functools.partial(run_queue_replication, config, seed, r, store=store) for r in range(replications)]
+
+
 def simulate_queue(
     config: QueueConfig,
     *,
     seed: int = 1,
     replications: int = 10,
-    progress: Callable[[Iterable[int]], Iterable[int]] | None = None,
+    progress: Progress | None = None,
     store: StoreFactory | None = None,
+    executor: Executor | int | None = None,
 ) -> QueueResult:
     """Run ``replications`` independent replications of ``config`` and summarise them.
 
     Args:
         seed: the root seed; replication r uses streams ``(seed, r)``.
-        progress: wraps the range of replications (e.g. ``tqdm``) to show progress.
-        store: see :func:`run_queue_replication`.
+        progress: wraps the iterable of finished replications (e.g. ``tqdm``) to show progress.
+        store: see :func:`run_queue_replication` (a module-level function to run in other processes).
+        executor: where the replications run (:mod:`queuesim.sim.executor`): ``None`` here,
+            one after another; a number of processes; or an :class:`~queuesim.sim.executor.Executor`
+            (processes, a Dask cluster). The result is the same wherever they run.
     """
     check_count(replications, "replications", 2)
-    indices: Iterable[int] = range(replications)
-    if progress is not None:
-        indices = progress(indices)
-    runs = [run_queue_replication(config, seed, r, store=store) for r in indices]
+    with using_executor(executor) as running:
+        runs = running.run(queue_replications(config, seed, replications, store=store), progress)
+    return summarize_queue(config, runs)
+
+
+def summarize_queue(config: QueueConfig, runs: Sequence[QueueReplication]) -> QueueResult:
+    """Summaries over ``runs`` (the replications of ``config``, in replication order)."""
     pooled = [w for run in runs for w in run.waits]
     return QueueResult(
         config=config,
-        replications=replications,
+        replications=len(runs),
         mean_wait=summarize(r.mean_wait for r in runs),
         p_wait=summarize(r.p_wait for r in runs),
         mean_queue_length=summarize(r.mean_queue_length for r in runs),

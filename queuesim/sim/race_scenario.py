@@ -33,9 +33,10 @@ What is on sale (:mod:`queuesim.sim.race_services`):
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -45,13 +46,24 @@ from queuesim.drivers import SyncDriver
 from queuesim.sim._checks import check_count, check_non_negative, check_positive
 from queuesim.sim.clock import SimClock
 from queuesim.sim.driver import SimDriver
+from queuesim.sim.executor import Executor, Progress, using_executor
 from queuesim.sim.network import Network
 from queuesim.sim.race_services import RACE_SERVICES, Attempt, race_service
 from queuesim.sim.stats import percentiles
 from queuesim.sim.store import SimStore
 from queuesim.sim.streams import RandomStreams
 
-__all__ = ["RACE_SERVICES", "RaceConfig", "RacePoint", "RaceResult", "simulate_race", "sweep_race"]
+__all__ = [
+    "RACE_SERVICES",
+    "RaceConfig",
+    "RacePoint",
+    "RaceResult",
+    "race_configs",
+    "race_point",
+    "race_replications",
+    "simulate_race",
+    "sweep_race",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,29 +197,62 @@ def sweep_race(
     stock: int = 50,
     seed: int = 1,
     replications: int = 5,
-    progress: Any = None,
+    progress: Progress | None = None,
     service: str = "stock",
+    executor: Executor | int | None = None,
 ) -> list[RacePoint]:
     """Every strategy at every (λ, RTT), ``replications`` sales each (common random numbers).
 
     ``stock`` is what is on sale: units of stock, or seats with ``service="seats"``.
+    ``progress`` wraps the iterable of finished sales (e.g. ``tqdm``); ``executor``
+    says where they run (see :func:`~queuesim.sim.queue_scenario.simulate_queue`),
+    with the same points wherever they run.
 
     Raises:
         ValueError: an unknown service or strategy, or a parameter out of range (before any run).
     """
-    configs = [RaceConfig(s, clients, stock, lam, rtt, service=service)
-               for lam in arrival_rates for rtt in rtts_ms for s in strategies]
-    items: Iterable[RaceConfig] = progress(configs) if progress is not None else configs
-    points = []
-    for config in items:
-        runs = [simulate_race(config, seed=seed, replication=r) for r in range(replications)]
-        points.append(RacePoint(
-            strategy=config.strategy, arrival_rate=config.arrival_rate, rtt_ms=config.rtt_ms, load=config.load,
-            confirmed=math.fsum(r.confirmed for r in runs) / replications,
-            oversold=math.fsum(r.oversold for r in runs) / replications,
-            retries=math.fsum(r.retries for r in runs) / replications,
-            invariant_held=sum(r.invariant_holds for r in runs),
-            replications=replications,
-            service=service,
-        ))
-    return points
+    configs = race_configs(strategies, arrival_rates, rtts_ms, clients=clients, stock=stock, service=service)
+    with using_executor(executor) as running:
+        runs = running.run(race_replications(configs, seed, replications), progress)
+    return [race_point(config, runs[k * replications:(k + 1) * replications]) for k, config in enumerate(configs)]
+
+
+def race_configs(
+    strategies: Sequence[str],
+    arrival_rates: Sequence[float],
+    rtts_ms: Sequence[float],
+    *,
+    clients: int = 200,
+    stock: int = 50,
+    service: str = "stock",
+) -> list[RaceConfig]:
+    """The sales of :func:`sweep_race`, in its order: by λ, then RTT, then strategy.
+
+    Raises:
+        ValueError: an unknown service or strategy, or a parameter out of range.
+    """
+    return [RaceConfig(s, clients, stock, lam, rtt, service=service)
+            for lam in arrival_rates for rtt in rtts_ms for s in strategies]
+
+
+def race_replications(
+    configs: Sequence[RaceConfig], seed: int, replications: int
+) -> list[functools.partial[RaceResult]]:
+    """The sales of a sweep as tasks for an executor: ``replications`` per config, config after config."""
+    check_count(replications, "replications", 1)
+    return [functools.partial(simulate_race, config, seed=seed, replication=r)
+            for config in configs for r in range(replications)]
+
+
+def race_point(config: RaceConfig, runs: Sequence[RaceResult]) -> RacePoint:
+    """The mean outcome of ``runs``, the sales of ``config``."""
+    count = len(runs)
+    return RacePoint(
+        strategy=config.strategy, arrival_rate=config.arrival_rate, rtt_ms=config.rtt_ms, load=config.load,
+        confirmed=math.fsum(r.confirmed for r in runs) / count,
+        oversold=math.fsum(r.oversold for r in runs) / count,
+        retries=math.fsum(r.retries for r in runs) / count,
+        invariant_held=sum(r.invariant_holds for r in runs),
+        replications=count,
+        service=config.service,
+    )

@@ -1,8 +1,10 @@
 """The exercises' web services (FastAPI) and the pieces they share.
 
-* :mod:`queuesim.web.common`: Redis access for handlers, JSON 503/500 handlers;
+* :mod:`queuesim.web.common`: Redis access for handlers, JSON 503/500 handlers,
+  replies rendered once and hot routes answered ahead of FastAPI;
 * :mod:`queuesim.web.clients`: Redis clients for servers (bounded timeouts and pool);
-* :mod:`queuesim.web.serve`: run an app with uvicorn, stop cleanly on SIGTERM;
+* :mod:`queuesim.web.multiplex`: an asyncio client whose commands share one pipelined connection;
+* :mod:`queuesim.web.serve`: run an app with uvicorn (one process or ``workers``), stop cleanly on SIGTERM;
 * :mod:`queuesim.web.stock_app`: exercise 12, the stock service;
 * :mod:`queuesim.web.seats_app`: exercise 13, the seat reservation service;
 * :mod:`queuesim.web.dashboard`: the queue dashboard and Kue's JSON API

@@ -6,6 +6,8 @@ made, time out after ``timeout`` seconds, and retry a failed command once at
 once, instead of redis-py's default of ten retries with backoff. Their pool
 holds at most ``max_connections`` connections; a request that finds them all
 busy waits for one (the app's deadline bounds the wait) instead of failing.
+With ``multiplex=True`` an asyncio client sends its plain commands over one
+shared pipelined connection (:mod:`queuesim.web.multiplex`).
 """
 
 from __future__ import annotations
@@ -45,8 +47,13 @@ def server_client(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    multiplex: bool = False,
 ) -> Any:
     """A client for a server: ``url`` (or ``REDIS_URL``), else the embedded store.
+
+    ``multiplex``: an asyncio client for a Redis server is a
+    :class:`~queuesim.web.multiplex.MultiplexedRedis` (plain commands share one
+    pipelined connection); ignored for sync clients and the embedded store.
 
     Returns:
         a ``redis.asyncio.Redis`` for ``kind="async"``, a ``redis.Redis`` for ``"sync"``
@@ -85,8 +92,11 @@ def server_client(
     }
     if chosen_kind is ClientKind.ASYNC:
         retry_async = redis.asyncio.retry.Retry(redis.backoff.NoBackoff(), 1)
-        return redis.asyncio.Redis.from_pool(
-            redis.asyncio.BlockingConnectionPool.from_url(chosen, retry=retry_async, **options)
-        )
+        pool = redis.asyncio.BlockingConnectionPool.from_url(chosen, retry=retry_async, **options)
+        if multiplex:
+            from queuesim.web.multiplex import MultiplexedRedis
+
+            return MultiplexedRedis.from_pool(pool)
+        return redis.asyncio.Redis.from_pool(pool)
     retry = redis.retry.Retry(redis.backoff.NoBackoff(), 1)
     return redis.Redis.from_pool(redis.BlockingConnectionPool.from_url(chosen, retry=retry, **options))

@@ -20,7 +20,7 @@ from queuesim.seats import INITIAL_SEATS, SEATS_KEY, SWITCH_KEY, SeatService
 from queuesim.stock import MAX_STOCK, PRODUCTS, StockService, get_item_by_id
 from queuesim.supply import MAX_COUNT, Strategy
 from queuesim.web.clients import ClientKind
-from queuesim.web.serve import DEFAULT_HOST, DEFAULT_PORT
+from queuesim.web.serve import DEFAULT_HOST, DEFAULT_PORT, MAX_WORKERS
 
 __all__ = ["register"]
 
@@ -30,7 +30,7 @@ def register(sub: Any) -> None:
     serve = sub.add_parser(
         "serve",
         help="run a web service (stop it with Ctrl-C or SIGTERM)",
-        description="Run one of the exercises' web services with one uvicorn worker.",
+        description="Run one of the exercises' web services (one uvicorn process, or --workers N).",
     )
     services = serve.add_subparsers(dest="service", metavar="SERVICE", required=True)
     _add_serve_stock(services)
@@ -102,6 +102,19 @@ def _server_options(p: argparse.ArgumentParser, what: str) -> None:
         help="handlers await an asyncio client, or run a sync client in threads (default async)",
     )
     p.add_argument("--access-log", action="store_true", help="log every request")
+    p.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="server processes sharing the port (default 1; more than one needs --redis or REDIS_URL)",
+    )
+
+
+def _workers(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes between 1 and {MAX_WORKERS}")
+    return int(text)
 
 
 def _add_serve_stock(services: Any) -> None:
@@ -120,9 +133,10 @@ def _serve_stock(args: argparse.Namespace) -> int:
     _hint_if_embedded("stock", args.redis)
     try:
         return serve_stock(
-            args.host, args.port, args.redis, args.strategy, io=args.io, access_log=args.access_log
+            args.host, args.port, args.redis, args.strategy, io=args.io, access_log=args.access_log,
+            workers=args.workers,
         )
-    except InvalidURL as exc:
+    except ValueError as exc:  # a bad URL, or several workers on the embedded store
         print(f"queuesim serve stock: {exc}", file=sys.stderr)
         return 2
 
@@ -160,8 +174,9 @@ def _serve_seats(args: argparse.Namespace) -> int:
             io=args.io,
             concurrency=args.concurrency,
             access_log=args.access_log,
+            workers=args.workers,
         )
-    except InvalidURL as exc:
+    except ValueError as exc:  # a bad URL, or several workers on the embedded store
         print(f"queuesim serve seats: {exc}", file=sys.stderr)
         return 2
 

@@ -34,11 +34,10 @@ import redis
 import redis.asyncio
 import redis.exceptions
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from queuesim._version import __version__
-from queuesim.connection import redis_url as check_url
 from queuesim.queue.queue import wall_clock_ms
 from queuesim.seat_jobs import SeatProcessor, enqueue_reservation, print_line, reservation_handler
 from queuesim.seats import INITIAL_SEATS, current_seats, reservation_enabled
@@ -47,11 +46,14 @@ from queuesim.web.clients import DEFAULT_TIMEOUT, ClientKind, server_client
 from queuesim.web.common import (
     DEFAULT_DEADLINE,
     ClientSource,
+    HotRoutes,
     RedisRunner,
+    Reply,
+    ServiceApp,
     ServiceUnavailable,
     install_error_handlers,
 )
-from queuesim.web.serve import DEFAULT_HOST, DEFAULT_PORT, serve
+from queuesim.web.serve import DEFAULT_HOST, DEFAULT_PORT, check_workers, serve
 
 __all__ = [
     "WORKER_TIMEOUT",
@@ -106,10 +108,11 @@ class QueueProcessing(BaseModel):
     status: Literal["Queue processing"]
 
 
-_BLOCKED = {"status": "Reservation are blocked"}
-_IN_PROCESS = {"status": "Reservation in process"}
-_FAILED = {"status": "Reservation failed"}
-_PROCESSING = {"status": "Queue processing"}
+_BLOCKED = Reply.json({"status": "Reservation are blocked"}, 409)
+_IN_PROCESS = Reply.json({"status": "Reservation in process"}, 202)
+_FAILED = Reply.json({"status": "Reservation failed"}, 503, {"Retry-After": "1"})
+_PROCESSING = Reply.json({"status": "Queue processing"})
+_SEATS_HEAD = b'{"numberOfAvailableSeats":"'
 _UNAVAILABLE_DOC = {"model": ServiceUnavailable, "description": "Redis is down, slow or failing; try again"}
 
 
@@ -154,8 +157,12 @@ def create_seats_app(
     deadline: float = DEFAULT_DEADLINE,
     shutdown_timeout: float = 10.0,
     report: Callable[[str], None] = print_line,
+    hot_routes: bool = True,
 ) -> FastAPI:
     """The seat reservation service as a FastAPI app.
+
+    Its three ``GET`` routes are hot routes of a :class:`~queuesim.web.common.ServiceApp`
+    (answered ahead of FastAPI's machinery; the FastAPI routes make the schema and docs).
 
     Args:
         source: the request handlers' Redis client, sync (``redis.Redis``: they run
@@ -171,6 +178,7 @@ def create_seats_app(
         deadline: seconds a request may wait for Redis before answering 503.
         shutdown_timeout: seconds running jobs get to finish when the app stops.
         report: called with each log line (default: print it).
+        hot_routes: ``False`` sends every request through FastAPI (same answers, slower).
 
     Use the test client as a context manager (``with TestClient(app) as client``):
     startup stores the initial 50 seats if no count exists, shutdown stops the worker.
@@ -208,7 +216,26 @@ def create_seats_app(
             await anyio.to_thread.run_sync(side.close)
             await runner.aclose()
 
-    app = FastAPI(
+    async def seats_reply(_: str = "") -> Reply:
+        seats = await runner.run(current_seats())
+        return Reply(200, b'%s%d"}' % (_SEATS_HEAD, seats))
+
+    async def reserve_reply(_param: str = "") -> Reply:
+        if not await runner.run(reservation_enabled()):
+            return _BLOCKED
+        try:
+            job_id, _ = await runner.run(enqueue_reservation(wall_clock_ms()))
+        except (redis.exceptions.RedisError, TimeoutError) as exc:
+            log.warning("GET /reserve_seat: the job was not saved: %s: %s", type(exc).__name__, exc)
+            return _FAILED
+        await _follow(side.get(), job_id)
+        return _IN_PROCESS
+
+    async def process_reply(_: str = "") -> Reply:
+        side.get().process()
+        return _PROCESSING
+
+    app = ServiceApp(
         title="queuesim seat reservation service",
         version=__version__,
         description="Exercise 13, *Can I have a seat?*: reservations are jobs on queue `reserve_seat`, "
@@ -220,6 +247,10 @@ def create_seats_app(
     app.state.strategy = chosen
     app.state.workers = side
     install_error_handlers(app)
+    if hot_routes:
+        app.hot_routes = HotRoutes(
+            exact={"/available_seats": seats_reply, "/reserve_seat": reserve_reply, "/process": process_reply}
+        )
 
     @app.get(
         "/available_seats",
@@ -229,9 +260,8 @@ def create_seats_app(
         response_description="The seats left, as a string",
         operation_id="available_seats",
     )
-    async def available_seats() -> JSONResponse:
-        seats = await runner.run(current_seats())
-        return JSONResponse({"numberOfAvailableSeats": str(seats)})
+    async def available_seats() -> Response:
+        return (await seats_reply()).response()
 
     @app.get(
         "/reserve_seat",
@@ -248,16 +278,8 @@ def create_seats_app(
         response_description="The job is saved; a worker will reserve the seat",
         operation_id="reserve_seat",
     )
-    async def reserve_seat() -> JSONResponse:
-        if not await runner.run(reservation_enabled()):
-            return JSONResponse(_BLOCKED, status_code=409)
-        try:
-            job_id, _ = await runner.run(enqueue_reservation(wall_clock_ms()))
-        except (redis.exceptions.RedisError, TimeoutError) as exc:
-            log.warning("GET /reserve_seat: the job was not saved: %s: %s", type(exc).__name__, exc)
-            return JSONResponse(_FAILED, status_code=503, headers={"Retry-After": "1"})
-        await _follow(side.get(), job_id)
-        return JSONResponse(_IN_PROCESS, status_code=202)
+    async def reserve_seat() -> Response:
+        return (await reserve_reply()).response()
 
     @app.get(
         "/process",
@@ -266,9 +288,8 @@ def create_seats_app(
         response_description="This process's worker is running (started now, or already)",
         operation_id="process",
     )
-    async def process() -> JSONResponse:
-        side.get().process()
-        return JSONResponse(_PROCESSING)
+    async def process() -> Response:
+        return (await process_reply()).response()
 
     return app
 
@@ -293,24 +314,31 @@ def serve_seats(
     concurrency: int = 1,
     timeout: float = DEFAULT_TIMEOUT,
     access_log: bool = False,
+    workers: int = 1,
 ) -> int:
     """Run the seat service until Ctrl-C/SIGTERM (``queuesim serve seats``, exercise ``100-seat``).
 
     Redis is ``redis_url``, else ``REDIS_URL``, else the embedded store. Starting
     stores 50 seats only if no count is stored; ``queuesim reset seats`` resets.
+    ``workers`` processes serve the port (more than one needs a Redis server);
+    ``GET /process`` starts the worker of the process that answers it.
 
     Returns:
         the exit code: 0 after a clean stop.
+
+    Raises:
+        InvalidURL: a malformed URL.
+        ValueError: ``workers`` out of range, or above 1 on the embedded store.
     """
     kind = ClientKind(io)
-    check_url(redis_url)  # fail on a bad URL now, not at the first request
+    check_workers(redis_url, workers)  # also fails on a bad URL now, not at the first request
     app = create_seats_app(
-        lambda: server_client(redis_url, kind, timeout=timeout),
+        lambda: server_client(redis_url, kind, timeout=timeout, multiplex=True),
         strategy,
         worker_source=lambda: server_client(redis_url, ClientKind.SYNC, timeout=max(timeout, WORKER_TIMEOUT)),
         concurrency=concurrency,
     )
-    return serve(app, host, port, access_log=access_log)
+    return serve(app, host, port, access_log=access_log, workers=workers)
 
 
 def main(url: str | None = None) -> int:

@@ -19,11 +19,10 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Path
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from queuesim._version import __version__
-from queuesim.connection import redis_url as check_url
 from queuesim.stock import (
     DEFAULT_MAX_RETRIES,
     PRODUCTS,
@@ -38,13 +37,16 @@ from queuesim.web.clients import DEFAULT_TIMEOUT, ClientKind, server_client
 from queuesim.web.common import (
     DEFAULT_DEADLINE,
     ClientSource,
+    HotRoutes,
     RedisRunner,
+    Reply,
+    ServiceApp,
     ServiceUnavailable,
     install_error_handlers,
     openapi_without_validation_errors,
-    unavailable,
+    unavailable_reply,
 )
-from queuesim.web.serve import DEFAULT_HOST, DEFAULT_PORT, serve
+from queuesim.web.serve import DEFAULT_HOST, DEFAULT_PORT, check_workers, serve
 
 __all__ = [
     "NotEnoughStock",
@@ -105,6 +107,10 @@ def product_json(product: Product) -> dict[str, Any]:
 
 
 _NOT_FOUND = {"status": ReservationStatus.NOT_FOUND.value}
+
+
+def _reservation(status: ReservationStatus, product: Product) -> dict[str, Any]:
+    return {"status": status.value, "itemId": product.item_id}
 _ID_DOC = "The product id: a plain decimal number. Anything else is a product that does not exist."
 ItemId = Annotated[str, Path(min_length=1, description=_ID_DOC, examples=["1", "4", "5", "1abc"])]
 _UNAVAILABLE_DOC = {"model": ServiceUnavailable, "description": "Redis is down, slow or failing; try again"}
@@ -117,8 +123,13 @@ def create_stock_app(
     think: float = 0.0,
     max_retries: int = DEFAULT_MAX_RETRIES,
     deadline: float = DEFAULT_DEADLINE,
+    hot_routes: bool = True,
 ) -> FastAPI:
     """The stock service as a FastAPI app.
+
+    Its three ``GET`` routes are hot routes of a :class:`~queuesim.web.common.ServiceApp`:
+    answered with replies rendered once, ahead of FastAPI's machinery (the same
+    handlers also sit behind the FastAPI routes, which make the schema and the docs).
 
     Args:
         source: a Redis client, sync (``redis.Redis``: handlers run in the
@@ -131,6 +142,7 @@ def create_stock_app(
         think: seconds of client work between read and write (``naive``/``watch``).
         max_retries: aborted transactions ``watch`` retries before answering 503.
         deadline: seconds a request may wait for Redis before answering 503.
+        hot_routes: ``False`` sends every request through FastAPI (same answers, slower).
 
     Raises:
         ValueError: an unknown strategy or an out-of-range argument.
@@ -138,7 +150,33 @@ def create_stock_app(
     chosen = StockStrategy.parse(strategy, "stock")
     reserve(PRODUCTS[0], chosen, think=think, max_retries=max_retries).close()  # checks the arguments now
     runner = RedisRunner(source, deadline=deadline)
-    listing = [product_json(p) for p in PRODUCTS]
+    listing = Reply.json([product_json(p) for p in PRODUCTS])
+    not_found = Reply.json(_NOT_FOUND, 404)
+    confirmed = {p.item_id: Reply.json(_reservation(ReservationStatus.CONFIRMED, p)) for p in PRODUCTS}
+    short = {p.item_id: Reply.json(_reservation(ReservationStatus.NOT_ENOUGH_STOCK, p), 409) for p in PRODUCTS}
+    # a product's body up to its quantity, rendered once: '{"itemId":1,...,"currentQuantity":'
+    with_quantity = {p.item_id: Reply.json(product_json(p)).body[:-1] + b',"currentQuantity":' for p in PRODUCTS}
+
+    async def list_reply(_: str = "") -> Reply:
+        return listing
+
+    async def product_reply(item_id: str) -> Reply:
+        product = get_item_by_id(item_id)
+        if product is None:
+            return not_found
+        quantity = await runner.run(current_quantity(product))
+        return Reply(200, b"%s%d}" % (with_quantity[product.item_id], quantity))
+
+    async def reserve_reply(item_id: str) -> Reply:
+        product = get_item_by_id(item_id)
+        if product is None:
+            return not_found
+        result = await runner.run(reserve(product, chosen, think=think, max_retries=max_retries))
+        if result.status is ReservationStatus.CONFIRMED:
+            return confirmed[product.item_id]
+        if result.status is ReservationStatus.NOT_ENOUGH_STOCK:
+            return short[product.item_id]
+        return unavailable_reply(f"too many concurrent reservations of item {product.item_id}; try again")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -148,7 +186,7 @@ def create_stock_app(
         finally:
             await runner.aclose()
 
-    app = FastAPI(
+    app = ServiceApp(
         title="queuesim stock service",
         version=__version__,
         description="Exercise 12, *In stock?*: list products and reserve them without ever overselling. "
@@ -159,6 +197,9 @@ def create_stock_app(
     app.state.strategy = chosen
     install_error_handlers(app)
     openapi_without_validation_errors(app)  # ids are plain strings: nothing can fail validation
+    if hot_routes:
+        app.hot_routes = HotRoutes(exact={"/list_products": list_reply},
+                                   prefixed={"/list_products": product_reply, "/reserve_product": reserve_reply})
 
     @app.get(
         "/list_products",
@@ -167,8 +208,8 @@ def create_stock_app(
         response_description="Every product, in id order",
         operation_id="list_products",
     )
-    async def list_all() -> JSONResponse:
-        return JSONResponse(listing)
+    async def list_all() -> Response:
+        return listing.response()
 
     @app.get(
         "/list_products/{item_id}",
@@ -178,12 +219,8 @@ def create_stock_app(
         response_description="The product and its remaining stock",
         operation_id="get_product",
     )
-    async def one(item_id: ItemId) -> JSONResponse:
-        product = get_item_by_id(item_id)
-        if product is None:
-            return JSONResponse(_NOT_FOUND, status_code=404)
-        quantity = await runner.run(current_quantity(product))
-        return JSONResponse({**product_json(product), "currentQuantity": quantity})
+    async def one(item_id: ItemId) -> Response:
+        return (await product_reply(item_id)).response()
 
     @app.get(
         "/reserve_product/{item_id}",
@@ -197,16 +234,8 @@ def create_stock_app(
         response_description="One unit is reserved",
         operation_id="reserve_product",
     )
-    async def reserve_one(item_id: ItemId) -> JSONResponse:
-        product = get_item_by_id(item_id)
-        if product is None:
-            return JSONResponse(_NOT_FOUND, status_code=404)
-        result = await runner.run(reserve(product, chosen, think=think, max_retries=max_retries))
-        if result.status is ReservationStatus.CONFIRMED:
-            return JSONResponse({"status": result.status.value, "itemId": product.item_id})
-        if result.status is ReservationStatus.NOT_ENOUGH_STOCK:
-            return JSONResponse({"status": result.status.value, "itemId": product.item_id}, status_code=409)
-        return unavailable(f"too many concurrent reservations of item {product.item_id}; try again")
+    async def reserve_one(item_id: ItemId) -> Response:
+        return (await reserve_reply(item_id)).response()
 
     return app
 
@@ -220,19 +249,28 @@ def serve_stock(
     io: ClientKind | str = ClientKind.ASYNC,
     timeout: float = DEFAULT_TIMEOUT,
     access_log: bool = False,
+    workers: int = 1,
 ) -> int:
     """Run the stock service until Ctrl-C/SIGTERM (``queuesim serve stock``, exercise ``9-stock``).
 
     Redis is ``redis_url``, else ``REDIS_URL``, else the embedded store. Starting
-    never changes the stored stock; ``queuesim reset stock`` does.
+    never changes the stored stock; ``queuesim reset stock`` does. ``workers``
+    processes serve the port (more than one needs a Redis server: each process
+    would have an embedded store of its own). With ``io="async"`` the handlers'
+    plain commands share one pipelined connection per process
+    (:mod:`queuesim.web.multiplex`).
 
     Returns:
         the exit code: 0 after a clean stop.
+
+    Raises:
+        InvalidURL: a malformed URL.
+        ValueError: ``workers`` out of range, or above 1 on the embedded store.
     """
     kind = ClientKind(io)
-    check_url(redis_url)  # fail on a bad URL now, not at the first request
-    app = create_stock_app(lambda: server_client(redis_url, kind, timeout=timeout), strategy)
-    return serve(app, host, port, access_log=access_log)
+    check_workers(redis_url, workers)  # also fails on a bad URL now, not at the first request
+    app = create_stock_app(lambda: server_client(redis_url, kind, timeout=timeout, multiplex=True), strategy)
+    return serve(app, host, port, access_log=access_log, workers=workers)
 
 
 def main(url: str | None = None) -> int:
