@@ -146,6 +146,14 @@ _TABLE: tuple[Concept, ...] = (
     Concept("process-lock", "A lock inside your process (`threading.Lock`) protects one process only: a service "
             "runs as several processes, each with its own lock, all sharing Redis. Make the check-and-take one Redis "
             "step instead (a Lua script, or WATCH/MULTI/EXEC).", _STOCK, "The race, one step at a time"),
+    Concept("hand-made-lock", "Your lock is a check-then-act of its own: you read the lock key, then set it, "
+            "in two steps, so two callers can both find it free and both go in. Do not guard a GET-then-SET with a "
+            "lock made of Redis commands: make the check-and-take one step (a Lua script, or WATCH/MULTI/EXEC that "
+            "retries).", _STOCK, "Three ways to reserve"),
+    Concept("lock-owner", "Every caller deletes the lock at the end, also one that did not get it: it frees the "
+            "lock of the caller holding it, and a third one gets in while the first is still between its GET and its "
+            "SET. Only the holder may release a lock; better, make the check-and-take one step (a Lua script, or "
+            "WATCH/MULTI/EXEC).", _STOCK, "Three ways to reserve"),
     Concept("falsy-zero", "A stock of 0 is still a stock: `remaining or initial` turns 0 back into the initial "
             "stock. Use the initial stock only when the key does not exist (`is None`).", _STOCK, "The products"),
     Concept("product-id", "An id is a plain number: '1abc' is not product 1 (JavaScript's parseInt said it was). "

@@ -54,7 +54,8 @@ def test_the_overrides_replace_the_reference_definitions() -> None:
 
 
 @pytest.mark.parametrize(
-    "mistake", ["9-stock/get_then_set", "100-seat/get_then_set", "7-job_processor/done_after_failure"]
+    "mistake", ["9-stock/get_then_set", "100-seat/get_then_set", "9-stock/lock_released_by_anyone",
+                "100-seat/lock_get_then_set", "7-job_processor/done_after_failure"]
 )
 def test_the_same_verdict_and_messages_on_every_run(mistake: str, solved: Callable[..., Path]) -> None:
     wrong = next(w for w in wrong_solutions() if w.id == mistake)
