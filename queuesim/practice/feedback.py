@@ -50,7 +50,8 @@ _T11 = "notebooks/task11_testing_job_creation.ipynb"
 
 _TABLE: tuple[Concept, ...] = (
     # --- files and stubs
-    Concept("not-written", "Write the function (replace the `raise NotImplementedError` line).",
+    Concept("not-written", "Write the function: replace its `...` (or `raise NotImplementedError`) line with your "
+            "code.",
             _PRACTICE, "When a check fails"),
     Concept("loads", "The file must load before anything in it can be checked: fix the error it names.",
             _PRACTICE, "When a check fails"),

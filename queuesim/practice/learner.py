@@ -24,11 +24,13 @@ from typing import Any
 __all__ = [
     "DEFAULT_TIME_LIMIT",
     "LearnerError",
+    "NotWritten",
     "Outcome",
     "Output",
     "Running",
     "call",
     "capture",
+    "describe_call",
     "describe_error",
     "not_written",
     "show",
@@ -104,22 +106,42 @@ class Outcome:
     seconds: float = 0.0
 
 
+class NotWritten(NotImplementedError):
+    """Raised by a learner's function whose body is still only ``...`` (a stub not filled in yet)."""
+
+    def __init__(self, name: str, filename: str, line: int) -> None:
+        super().__init__(f"{name} is not written yet")
+        self.name = name
+        self.filename = filename
+        self.line = line
+
+
 def not_written(error: BaseException) -> bool:
-    """Whether ``error`` says the stub was not filled in (it still raises ``NotImplementedError``)."""
+    """Whether ``error`` says the stub was not filled in (it still raises ``NotImplementedError``, or is ``...``)."""
     return isinstance(error, NotImplementedError)
 
 
 def describe_error(error: BaseException, files: Sequence[Path] = ()) -> str:
     """One line for ``error``: what it is, and where in the learner's ``files`` it was raised.
 
-    A stub's ``NotImplementedError`` reads "is not written yet".
+    A stub's ``NotImplementedError`` (or a body of only ``...``) reads "is not written yet".
     """
+    if isinstance(error, NotWritten):
+        return f"is not written yet: its body is still `...` (in {error.filename}, line {error.line})"
     where = _learner_line(error, files)
     if not_written(error):
         return f"is not written yet: it still raises NotImplementedError{where}"
     text = str(error)
     name = type(error).__name__
     return f"raised {name}{': ' + text if text else ''}{where}"
+
+
+def describe_call(name: str, error: BaseException, files: Sequence[Path] = ()) -> str:
+    """One line for ``error`` raised by a call of the learner's ``name``: ``name raised …``, ``name is not
+    written yet …``, or ``name calls other, which is not written yet …`` (a stub left as ``...`` inside)."""
+    if isinstance(error, NotWritten) and error.name != name:
+        return f"{name} calls {error.name}, which {describe_error(error, files)}"
+    return f"{name} {describe_error(error, files)}"
 
 
 def _learner_line(error: BaseException, files: Sequence[Path]) -> str:
@@ -188,7 +210,7 @@ class Running:
             if isinstance(error, SystemExit | KeyboardInterrupt):
                 message = f"{self.name} stopped the program ({type(error).__name__}); a function must return"
                 raise LearnerError(message, error, lines)
-            raise LearnerError(f"{self.name} {describe_error(error, self.files)}", error, lines)
+            raise LearnerError(describe_call(self.name, error, self.files), error, lines)
         return Outcome(self._result.get("value"), lines, list(self._result.get("warnings", [])),
                        float(self._result.get("seconds", 0.0)))
 

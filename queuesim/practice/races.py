@@ -26,7 +26,7 @@ import redis
 
 from queuesim.practice.grading import Check, Grader
 from queuesim.practice.interleave import Blocked, Counterexample, Invariant, Setup, Target, explore_two_clients
-from queuesim.practice.learner import LearnerError, describe_error
+from queuesim.practice.learner import LearnerError, describe_call
 
 __all__ = ["RACE_FINDERS", "Broken", "RaceFinder", "RaceSpec", "Step", "check_race", "diagnose_lock", "who"]
 
@@ -148,7 +148,7 @@ def check_race(grader: Grader, check: Check, spec: RaceSpec, expected: str, conc
         return
     for result in found.results:
         if isinstance(result, NotImplementedError):
-            check.fail(expected, f"{spec.function} {describe_error(result, grader.files())}", "not-written")
+            check.fail(expected, describe_call(spec.function, result, grader.files()), "not-written")
     key = (diagnose and diagnose(found)) or diagnose_lock(found, spec.keys) or concept_key
     check.fail(expected, "this schedule breaks it:\n" + "\n".join(f"    {line}" for line in found.lines(spec.role)),
                key)

@@ -20,7 +20,7 @@ from queuesim.practice.apps import SEAT_QUEUE, RouteError, SeatApp, create_seats
 from queuesim.practice.checks.jobs import Endings, job_ids
 from queuesim.practice.checks.routes import ServedRoutes
 from queuesim.practice.grading import Grader, need
-from queuesim.practice.learner import LearnerError, describe_error
+from queuesim.practice.learner import LearnerError, describe_call
 from queuesim.practice.races import Broken, RaceSpec, check_race, read_int, results_of
 from queuesim.practice.stores import ScriptFailingClient, Store
 from queuesim.queue import JobState, Queue
@@ -164,7 +164,7 @@ def check_seats(grader: Grader) -> None:
                           "seat-routes") as check:
             error = first.startup_error()
             if error is not None and error.error is not None:
-                check.fail("initialize to store 50 seats", f"initialize {describe_error(error.error, grader.files())}",
+                check.fail("initialize to store 50 seats", describe_call("initialize", error.error, grader.files()),
                            "not-written" if isinstance(error.error, NotImplementedError) else "keep-on-restart")
             first.expect(check, "/available_seats", 200, _seats(50))
         with grader.check("GET /reserve_seat saves a job and answers 202 Reservation in process",
