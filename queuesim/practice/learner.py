@@ -11,6 +11,7 @@ exception into one line naming the learner's file and line, never a traceback.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import threading
 import time
@@ -32,6 +33,8 @@ __all__ = [
     "capture",
     "describe_call",
     "describe_error",
+    "install_hint",
+    "missing_package",
     "not_written",
     "show",
     "start",
@@ -129,11 +132,35 @@ def describe_error(error: BaseException, files: Sequence[Path] = ()) -> str:
     if isinstance(error, NotWritten):
         return f"is not written yet: its body is still `...` (in {error.filename}, line {error.line})"
     where = _learner_line(error, files)
+    package = missing_package(error)
+    if package is not None:
+        return f"imports {package}{where}, which is not installed here: {install_hint(package)}, or remove the import"
     if not_written(error):
         return f"is not written yet: it still raises NotImplementedError{where}"
     text = str(error)
     name = type(error).__name__
     return f"raised {name}{': ' + text if text else ''}{where}"
+
+
+def missing_package(error: BaseException) -> str | None:
+    """The package an import failed to find (``requests`` for ``No module named 'requests'``), or None.
+
+    None too when the package is there and only a module inside it is missing
+    (``No module named 'redis.nothing'``): that is a wrong name, not a missing install.
+    """
+    if not isinstance(error, ModuleNotFoundError) or not error.name:
+        return None
+    top = error.name.partition(".")[0]
+    try:
+        found = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        found = None
+    return top if found is None else None
+
+
+def install_hint(package: str) -> str:
+    """How to install ``package`` where queuesim runs."""
+    return f"`python -m pip install {package}` in the environment queuesim runs in"
 
 
 def describe_call(name: str, error: BaseException, files: Sequence[Path] = ()) -> str:

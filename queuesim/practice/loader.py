@@ -20,6 +20,7 @@ import importlib.util
 import inspect
 import itertools
 import threading
+import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ import fakeredis
 import redis
 
 from queuesim.practice.catalogue import CourseFile, course_file_named
-from queuesim.practice.learner import LearnerError, NotWritten, call, describe_error
+from queuesim.practice.learner import LearnerError, NotWritten, call, describe_error, install_hint, missing_package
 
 __all__ = [
     "NOT_WRITTEN",
@@ -110,6 +111,10 @@ def load_path(path: Path, name: str | None = None) -> ModuleType:
             raise LoadFailed(
                 f"{path.name} does not load: {type(error).__name__}: {error.msg} (line {error.lineno})"
             ) from None
+        package = None if error is None else missing_package(error)
+        if package is not None:
+            raise LoadFailed(f"{path.name} does not load: it imports {package}{_line_in(error, path)}, which is not "
+                             f"installed here: {install_hint(package)}, or remove the import") from None
         detail = describe_error(error, [path]) if error is not None else str(exc)
         raise LoadFailed(f"{path.name} does not load: {detail}") from None
     _mark_unwritten(module, path)
@@ -177,6 +182,13 @@ def _raising(func: FunctionType, filename: str, line: int) -> Callable[..., Any]
         replacement = not_written
     setattr(replacement, NOT_WRITTEN, True)
     return replacement
+
+
+def _line_in(error: BaseException | None, path: Path) -> str:
+    """`` (line N)``: the line of ``path`` the error came through, or nothing."""
+    lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__ if error else None)
+             if Path(frame.filename).resolve() == path.resolve()]
+    return f" (line {lines[-1]})" if lines else ""
 
 
 def _identifier(text: str) -> str:
