@@ -53,13 +53,16 @@ _TABLE: tuple[Concept, ...] = (
     Concept("not-written", "Write the function: replace its `...` (or `raise NotImplementedError`) line with your "
             "code.",
             _PRACTICE, "When a check fails"),
+    Concept("install-extra", "queuesim is installed here without a part these checks use: install the extra named "
+            "(the `.venv` that `make lab` or `make test` makes has them all).", _PRACTICE, "What you get"),
     Concept("loads", "The file must load before anything in it can be checked: fix the error it names.",
             _PRACTICE, "When a check fails"),
     # --- task 0
     Concept("seed", "The store must hold the key Holberton with the value School: `queuesim seed` writes it "
             "(or `redis-cli SET Holberton School`).", _T00, "The seed step"),
-    Concept("redis-server", "Run a Redis server (a package, or a container) and point REDIS_URL at it, e.g. "
-            "`redis://127.0.0.1:6379/0`.", _T00, "Setup"),
+    Concept("redis-server", "Run a Redis server (a package such as redis-server, or a container) and point "
+            "REDIS_URL at it: `export REDIS_URL=redis://127.0.0.1:6379/0`, then `queuesim seed` writes the key.",
+            _T00, "Setup"),
     # --- task 1
     Concept("connected-line", "When the server answers `client.ping()`, print exactly "
             "`Redis client connected to the server` and return the client.",
