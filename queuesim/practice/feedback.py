@@ -116,6 +116,8 @@ _TABLE: tuple[Concept, ...] = (
             _JOBS, "Step by step"),
     Concept("sending-line", "Print exactly `Sending notification to <phone>, with message: <message>`.",
             _JOBS, "Step by step"),
+    Concept("handler-error", "Your job handler raised, so the job failed instead of completing: fix the error "
+            "named (run the file yourself to see the whole traceback).", _JOBS, "Step by step"),
     Concept("worker-queue", "A worker works on the queue it is given: `Worker(queue, handler)`.",
             _JOBS, "Step by step"),
     # --- tasks 8-9

@@ -144,9 +144,11 @@ class Grader:
         return self.submission.paths()
 
     def call(self, func: Callable[..., Any], *args: Any, time_limit: float = DEFAULT_TIME_LIMIT,
-             keep_output: bool = True, **kwargs: Any) -> Outcome:
-        """Call the learner's ``func`` (see :func:`queuesim.practice.learner.call`)."""
-        return call(func, *args, files=self.files(), time_limit=time_limit, keep_output=keep_output, **kwargs)
+             keep_output: bool = True, name: str | None = None, **kwargs: Any) -> Outcome:
+        """Call the learner's ``func`` (see :func:`queuesim.practice.learner.call`); ``name``: what messages
+        call it, when not its ``__name__``."""
+        return call(func, *args, files=self.files(), time_limit=time_limit, keep_output=keep_output, name=name,
+                    **kwargs)
 
     # ------------------------------------------------------------------ checks
     @contextmanager

@@ -190,8 +190,9 @@ class Running:
     """The learner's function running on a daemon thread (see :func:`start`)."""
 
     def __init__(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
-                 files: Sequence[Path]) -> None:
-        self.name = getattr(func, "__name__", "the code")
+                 files: Sequence[Path], name: str | None = None) -> None:
+        #: What messages call it: the learner's name for it (its ``__name__`` unless told).
+        self.name: str = name or str(getattr(func, "__name__", "the code"))
         self.files = list(files)
         self._result: dict[str, Any] = {}
         self._done = threading.Event()
@@ -242,9 +243,13 @@ class Running:
                        float(self._result.get("seconds", 0.0)))
 
 
-def start(func: Callable[..., Any], *args: Any, files: Sequence[Path] = (), **kwargs: Any) -> Running:
-    """Start ``func(*args, **kwargs)`` on a daemon thread; :meth:`Running.wait` gives its outcome."""
-    return Running(func, args, kwargs, files)
+def start(func: Callable[..., Any], *args: Any, files: Sequence[Path] = (), name: str | None = None,
+          **kwargs: Any) -> Running:
+    """Start ``func(*args, **kwargs)`` on a daemon thread; :meth:`Running.wait` gives its outcome.
+
+    ``name`` is what messages call it (the learner's term), when not ``func.__name__``.
+    """
+    return Running(func, args, kwargs, files, name)
 
 
 def call(
@@ -253,6 +258,7 @@ def call(
     files: Sequence[Path] = (),
     time_limit: float = DEFAULT_TIME_LIMIT,
     keep_output: bool = True,
+    name: str | None = None,
     **kwargs: Any,
 ) -> Outcome:
     """Run ``func(*args, **kwargs)`` on a daemon thread for at most ``time_limit`` seconds.
@@ -260,15 +266,17 @@ def call(
     With ``keep_output`` its printed lines are kept in the outcome (not shown);
     otherwise they go wherever ``sys.stdout`` already goes (a capture around
     the whole check). Warnings it causes (a coroutine never awaited) are kept.
+    ``name`` is what messages call it, when not ``func.__name__`` (a check's wrapper
+    around the learner's function).
 
     Raises:
         LearnerError: it raised (the message names the learner's file and line from ``files``),
             or did not return in time (its thread is left behind, as a daemon).
     """
     if not keep_output:
-        return start(func, *args, files=files, **kwargs).wait(time_limit)
+        return start(func, *args, files=files, name=name, **kwargs).wait(time_limit)
     with capture() as output:
-        return start(func, *args, files=files, **kwargs).wait(time_limit, output)
+        return start(func, *args, files=files, name=name, **kwargs).wait(time_limit, output)
 
 
 def show(lines: Sequence[str], limit: int = 12) -> str:

@@ -56,7 +56,8 @@ def find_in_virtual_time(grader: Grader, spec: RaceSpec) -> Broken | None:
     load = Load(spec.target, clients=CLIENTS, setup=spec.setup, invariant=spec.invariant)
     role = f"{CLIENTS} {spec.role}s"
     try:
-        finding = grader.call(find_race, load, schedules=SCHEDULES, seed=SEED, time_limit=TIME_LIMIT).value
+        finding = grader.call(find_race, load, schedules=SCHEDULES, seed=SEED, time_limit=TIME_LIMIT,
+                              name=f"{spec.function}, called by {role},").value
     except LearnerError as error:
         if isinstance(error.error, RaceError):
             text = _CLIENT.sub(lambda m: who(spec.role, int(m.group(1))), str(error.error))

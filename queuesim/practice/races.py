@@ -25,7 +25,16 @@ from typing import Any
 import redis
 
 from queuesim.practice.grading import Check, Grader
-from queuesim.practice.interleave import Blocked, Counterexample, Invariant, Setup, Target, explore_two_clients
+from queuesim.practice.interleave import (
+    MAX_STEPS,
+    Blocked,
+    Counterexample,
+    Invariant,
+    Setup,
+    Target,
+    TooManySteps,
+    explore_two_clients,
+)
 from queuesim.practice.learner import LearnerError, describe_call
 
 __all__ = ["RACE_FINDERS", "Broken", "RaceFinder", "RaceSpec", "Step", "check_race", "diagnose_lock", "who"]
@@ -131,10 +140,14 @@ def check_race(grader: Grader, check: Check, spec: RaceSpec, expected: str, conc
     hand-made lock is recognised here, from the keys the schedule wrote).
     """
     try:
-        explored = grader.call(explore_two_clients, spec.target, spec.setup, spec.invariant).value
+        explored = grader.call(explore_two_clients, spec.target, spec.setup, spec.invariant,
+                               name=f"{spec.function}, called by two {spec.role}s,").value
     except LearnerError as error:
         if isinstance(error.error, Blocked):
             check.fail(expected, f"{error.error}: it waited for a lock the first one held", blocked_concept)
+        if isinstance(error.error, TooManySteps):
+            check.fail(expected, f"{spec.function} sent more than {MAX_STEPS} Redis commands in one call: does it "
+                       "loop forever?", concept_key)
         raise
     found = None if explored is None else Broken.from_exploration(explored)
     for finder in RACE_FINDERS:

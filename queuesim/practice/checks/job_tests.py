@@ -190,7 +190,7 @@ def _graded(grader: Grader, subject: types.ModuleType) -> tuple[TestRun, Store]:
     store = Store()
     path = _tests_file(grader)
     with redirected({"8-job": subject}, client_factory=store.client):
-        run: TestRun = grader.call(_run_tests, path, time_limit=_TIME_LIMIT).value
+        run: TestRun = grader.call(_run_tests, path, time_limit=_TIME_LIMIT, name=f"pytest {path.name}").value
     return run, store
 
 
