@@ -9,12 +9,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 RUN_STAMP := $(VENV)/.run-stamp
 
-.PHONY: run test lint typecheck pytest notebooks lab book bench clean
+.PHONY: install run test lint typecheck pytest notebooks lab book bench clean
 
 run: $(RUN_STAMP)
 	$(BIN)/queuesim demo
 
 test: lint typecheck pytest
+
+# .venv with every extra (the web apps, the notebooks, the practice checks, the test tools), nothing run.
+install: $(STAMP)
 
 define install
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "queuesim needs Python 3.11 or newer; found " + sys.version.split()[0] + " (set PYTHON=python3.11)")'
