@@ -352,7 +352,8 @@ def master(notebook: str, tasks: list[Task]) -> NotebookNode:
         "(replace each `...` with your code) and run it.",
         f"2. Run the check cell below it ({checks}): it runs the checks of `queuesim check`, "
         "on the cell as you last ran it, and says for each what was expected, what came, and a hint. "
-        "Line numbers in its messages count from the top of your cell.",
+        "Your cell is graded as the file on its own, so keep in it every import it uses; line numbers in the "
+        "messages count from its top.",
         "3. Stuck? Open the hints under the cell.",
         "",
         "Everything runs here, offline, on queuesim's embedded store (an in-process Redis) unless "
