@@ -186,6 +186,13 @@ def test_a_cell_that_has_not_run_is_named() -> None:
     assert "the cell that starts with `# 8-job-main.py` run before this check" in verdict.message
 
 
+def test_outside_a_kernel_the_history_is_the_notebooks_in() -> None:
+    """otter passes the notebook's globals as ``env``; without an IPython shell their ``In`` is the history."""
+    unwritten = answer_cells(PRACTICE / "task02_basic_operations.ipynb")["1-redis_op"]
+    assert not check_cells(2, env={"In": ["", cell_of_solution("1-redis_op"), unwritten]}).passed
+    assert check_cells(2, env={"In": ["", unwritten, "x = 1", cell_of_solution("1-redis_op")]}).passed
+
+
 @pytest.mark.parametrize("task", [2, 5, 10, 12])
 def test_the_reference_solution_in_the_cells_passes(task: int) -> None:
     files = TASKS[task].files
