@@ -33,7 +33,7 @@ __all__ = [
     "show_test_mode",
 ]
 
-#: The queue of exercise 10.
+#: The queue of task 10.
 QUEUE = "push_notification_code_3"
 #: The exact message of the error raised for a ``jobs`` that is not a list.
 JOBS_NOT_AN_ARRAY = "Jobs is not an array"
@@ -69,7 +69,7 @@ def create_push_notifications_jobs(jobs: list[Any], queue: Queue) -> list[Job]:
         raise TypeError(JOBS_NOT_AN_ARRAY)
     if queue.name != QUEUE:
         raise ValueError(
-            f"the jobs of exercise 10 go on queue {QUEUE!r}, not {queue.name!r}: "
+            f"the jobs of task 10 go on queue {QUEUE!r}, not {queue.name!r}: "
             f"pass Queue({QUEUE!r}, redis=...)"
         )
     return create_jobs(queue, jobs, print_job_events)

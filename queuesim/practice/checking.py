@@ -13,12 +13,17 @@ from pathlib import Path
 
 from queuesim.practice.catalogue import TASKS, Task, find_task
 from queuesim.practice.grading import Grader
+from queuesim.practice.learner import missing_package
 from queuesim.practice.loader import FolderSubmission, ReferenceSubmission, Submission
 from queuesim.practice.report import TaskReport
 
 __all__ = ["check", "check_all", "grade"]
 
 Checker = Callable[[Grader], None]
+
+#: The extra of queuesim that brings a package the checks use.
+_EXTRAS = {"fastapi": "web", "uvicorn": "web", "starlette": "web", "simpy": "sim", "greenlet": "sim",
+           "numpy": "sim", "fakeredis": "embedded", "lupa": "embedded", "pytest": "dev"}
 
 
 def _checker(task: Task) -> Checker:
@@ -33,7 +38,13 @@ def grade(task: Task, submission: Submission) -> TaskReport:
     try:
         _checker(task)(grader)
     except Exception as error:  # a bug of the checks must not look like a traceback of the learner's code
+        package = missing_package(error)
         with grader.check("the checks could finish", "loads") as failed:
+            if package is not None:  # queuesim installed without the extra these checks need
+                extra = _EXTRAS.get(package)
+                install = f"'queuesim[{extra}]'" if extra else package
+                failed.fail(f"{package}, which the checks of this task use",
+                            f"{package} is not installed here: python -m pip install {install}", "install-extra")
             failed.fail("the checks to run to the end", f"they stopped: {type(error).__name__}: {error}")
     return grader.report()
 

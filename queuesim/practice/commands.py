@@ -95,6 +95,8 @@ def _check(args: argparse.Namespace) -> int:
         return _usage("name one task (a number, or a file such as 9-stock) or give --all")
     if not args.solution and not args.path.is_dir():
         return _usage(f"no folder {args.path}: `queuesim practice init {args.path}` makes one with the stubs")
+    if args.all and not args.solution and not _practice_files(args.path):
+        return _no_practice_files(args.path)
     if args.all:
         reports = check_all(args.path, solution=args.solution)
     else:
@@ -102,9 +104,22 @@ def _check(args: argparse.Namespace) -> int:
             task = find_task(args.task)
         except UnknownTask as error:
             return _usage(str(error))
+        if not args.solution and task.files and not _practice_files(args.path):
+            return _no_practice_files(args.path)
         reports = [check(task.number, args.path, solution=args.solution)]
     _show(reports, as_json=args.json)
     return 0 if all(report.passed for report in reports) else 1
+
+
+def _practice_files(folder: Path) -> list[Path]:
+    """The course files in ``folder``."""
+    return [folder / f.filename for task in TASKS for f in task.files if (folder / f.filename).is_file()]
+
+
+def _no_practice_files(folder: Path) -> int:
+    where = "this folder" if folder == Path(".") else str(folder)
+    return _usage(f"no practice files in {where}: pass --path DIR, the folder `queuesim practice init DIR` wrote "
+                  "(or run queuesim check inside it)")
 
 
 def _show(reports: list[TaskReport], *, as_json: bool) -> None:

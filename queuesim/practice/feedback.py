@@ -50,15 +50,19 @@ _T11 = "notebooks/task11_testing_job_creation.ipynb"
 
 _TABLE: tuple[Concept, ...] = (
     # --- files and stubs
-    Concept("not-written", "Write the function (replace the `raise NotImplementedError` line).",
+    Concept("not-written", "Write the function: replace its `...` (or `raise NotImplementedError`) line with your "
+            "code.",
             _PRACTICE, "When a check fails"),
+    Concept("install-extra", "queuesim is installed here without a part these checks use: install the extra named "
+            "(the `.venv` that `make lab` or `make test` makes has them all).", _PRACTICE, "What you get"),
     Concept("loads", "The file must load before anything in it can be checked: fix the error it names.",
             _PRACTICE, "When a check fails"),
     # --- task 0
     Concept("seed", "The store must hold the key Holberton with the value School: `queuesim seed` writes it "
             "(or `redis-cli SET Holberton School`).", _T00, "The seed step"),
-    Concept("redis-server", "Run a Redis server (a package, or a container) and point REDIS_URL at it, e.g. "
-            "`redis://127.0.0.1:6379/0`.", _T00, "Setup"),
+    Concept("redis-server", "Run a Redis server (a package such as redis-server, or a container) and point "
+            "REDIS_URL at it: `export REDIS_URL=redis://127.0.0.1:6379/0`, then `queuesim seed` writes the key.",
+            _T00, "Setup"),
     # --- task 1
     Concept("connected-line", "When the server answers `client.ping()`, print exactly "
             "`Redis client connected to the server` and return the client.",
@@ -112,6 +116,8 @@ _TABLE: tuple[Concept, ...] = (
             _JOBS, "Step by step"),
     Concept("sending-line", "Print exactly `Sending notification to <phone>, with message: <message>`.",
             _JOBS, "Step by step"),
+    Concept("handler-error", "Your job handler raised, so the job failed instead of completing: fix the error "
+            "named (run the file yourself to see the whole traceback).", _JOBS, "Step by step"),
     Concept("worker-queue", "A worker works on the queue it is given: `Worker(queue, handler)`.",
             _JOBS, "Step by step"),
     # --- tasks 8-9
@@ -146,6 +152,14 @@ _TABLE: tuple[Concept, ...] = (
     Concept("process-lock", "A lock inside your process (`threading.Lock`) protects one process only: a service "
             "runs as several processes, each with its own lock, all sharing Redis. Make the check-and-take one Redis "
             "step instead (a Lua script, or WATCH/MULTI/EXEC).", _STOCK, "The race, one step at a time"),
+    Concept("hand-made-lock", "Your lock is a check-then-act of its own: you read the lock key, then set it, "
+            "in two steps, so two callers can both find it free and both go in. Do not guard a GET-then-SET with a "
+            "lock made of Redis commands: make the check-and-take one step (a Lua script, or WATCH/MULTI/EXEC that "
+            "retries).", _STOCK, "Three ways to reserve"),
+    Concept("lock-owner", "Every caller deletes the lock at the end, also one that did not get it: it frees the "
+            "lock of the caller holding it, and a third one gets in while the first is still between its GET and its "
+            "SET. Only the holder may release a lock; better, make the check-and-take one step (a Lua script, or "
+            "WATCH/MULTI/EXEC).", _STOCK, "Three ways to reserve"),
     Concept("falsy-zero", "A stock of 0 is still a stock: `remaining or initial` turns 0 back into the initial "
             "stock. Use the initial stock only when the key does not exist (`is None`).", _STOCK, "The products"),
     Concept("product-id", "An id is a plain number: '1abc' is not product 1 (JavaScript's parseInt said it was). "

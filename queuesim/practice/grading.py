@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 from queuesim.practice.catalogue import Task, course_file_named
 from queuesim.practice.feedback import Concept, concept
 from queuesim.practice.learner import DEFAULT_TIME_LIMIT, LearnerError, Outcome, call, not_written
-from queuesim.practice.loader import LoadFailed, Submission
+from queuesim.practice.loader import NOT_WRITTEN, LoadFailed, Submission
 from queuesim.practice.report import CheckResult, TaskReport
 
 __all__ = ["Check", "CheckFailed", "Grader", "is_stub", "need", "shown"]
@@ -144,9 +144,11 @@ class Grader:
         return self.submission.paths()
 
     def call(self, func: Callable[..., Any], *args: Any, time_limit: float = DEFAULT_TIME_LIMIT,
-             keep_output: bool = True, **kwargs: Any) -> Outcome:
-        """Call the learner's ``func`` (see :func:`queuesim.practice.learner.call`)."""
-        return call(func, *args, files=self.files(), time_limit=time_limit, keep_output=keep_output, **kwargs)
+             keep_output: bool = True, name: str | None = None, **kwargs: Any) -> Outcome:
+        """Call the learner's ``func`` (see :func:`queuesim.practice.learner.call`); ``name``: what messages
+        call it, when not its ``__name__``."""
+        return call(func, *args, files=self.files(), time_limit=time_limit, keep_output=keep_output, name=name,
+                    **kwargs)
 
     # ------------------------------------------------------------------ checks
     @contextmanager
@@ -200,8 +202,9 @@ def need(module: ModuleType, name: str) -> Any:
 
 
 def is_stub(func: Any) -> bool:
-    """Whether ``func`` is missing or still a stub: its body (after the docstring) only raises NotImplementedError."""
-    if func is None:
+    """Whether ``func`` is missing or still a stub: its body (after the docstring) only raises NotImplementedError,
+    or is only ``...``."""
+    if func is None or getattr(func, NOT_WRITTEN, False):
         return True
     try:
         source = textwrap.dedent(inspect.getsource(func))
@@ -213,4 +216,6 @@ def is_stub(func: Any) -> bool:
     body = node.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]
+    if len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        return body[0].value.value is Ellipsis
     return len(body) == 1 and isinstance(body[0], ast.Raise) and "NotImplementedError" in ast.unparse(body[0])

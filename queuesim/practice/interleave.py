@@ -26,12 +26,13 @@ import fakeredis
 import redis
 from redis.client import Pipeline
 
-__all__ = ["BLOCKED_SECONDS", "Blocked", "Counterexample", "StepClient", "explore_two_clients"]
+__all__ = ["BLOCKED_SECONDS", "MAX_STEPS", "Blocked", "Counterexample", "StepClient", "TooManySteps",
+           "explore_two_clients"]
 
 #: Seconds the second client may wait (for a lock the first holds) before the check says so.
 BLOCKED_SECONDS = 5.0
 #: More steps than any reservation needs: a call past it is stopped.
-_MAX_STEPS = 200
+MAX_STEPS = 200
 
 
 class Blocked(Exception):
@@ -39,7 +40,7 @@ class Blocked(Exception):
 
 
 class TooManySteps(BaseException):
-    """A call sent more than ``_MAX_STEPS`` commands: it loops (a BaseException, past ``except Exception``)."""
+    """A call sent more than ``MAX_STEPS`` commands: it loops (a BaseException, past ``except Exception``)."""
 
 
 @dataclass(slots=True)
@@ -121,8 +122,8 @@ class StepClient(fakeredis.FakeRedis):
     def before_step(self) -> None:
         """Count the step; stop a call that loops; let :attr:`on_step` run something first."""
         self.steps += 1
-        if self.steps > _MAX_STEPS:
-            raise TooManySteps(f"client {self.number} sent more than {_MAX_STEPS} commands")
+        if self.steps > MAX_STEPS:
+            raise TooManySteps(f"client {self.number} sent more than {MAX_STEPS} commands")
         if self.on_step is not None:
             self.on_step(self.steps)
 
@@ -227,7 +228,8 @@ def _schedule(target: Target, setup: Setup, invariant: Invariant, preempt_at: in
         helper.join(BLOCKED_SECONDS)
         if helper.is_alive():
             raise Blocked(
-                f"while A was paused before its step {a.steps}, B waited more than {BLOCKED_SECONDS:g} s"
+                f"while the first caller was paused before its Redis command {a.steps}, the second waited more "
+                f"than {BLOCKED_SECONDS:g} s"
             )
         results[1] = box.get("result")
 

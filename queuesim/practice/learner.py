@@ -11,6 +11,7 @@ exception into one line naming the learner's file and line, never a traceback.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import threading
 import time
@@ -24,12 +25,16 @@ from typing import Any
 __all__ = [
     "DEFAULT_TIME_LIMIT",
     "LearnerError",
+    "NotWritten",
     "Outcome",
     "Output",
     "Running",
     "call",
     "capture",
+    "describe_call",
     "describe_error",
+    "install_hint",
+    "missing_package",
     "not_written",
     "show",
     "start",
@@ -104,22 +109,66 @@ class Outcome:
     seconds: float = 0.0
 
 
+class NotWritten(NotImplementedError):
+    """Raised by a learner's function whose body is still only ``...`` (a stub not filled in yet)."""
+
+    def __init__(self, name: str, filename: str, line: int) -> None:
+        super().__init__(f"{name} is not written yet")
+        self.name = name
+        self.filename = filename
+        self.line = line
+
+
 def not_written(error: BaseException) -> bool:
-    """Whether ``error`` says the stub was not filled in (it still raises ``NotImplementedError``)."""
+    """Whether ``error`` says the stub was not filled in (it still raises ``NotImplementedError``, or is ``...``)."""
     return isinstance(error, NotImplementedError)
 
 
 def describe_error(error: BaseException, files: Sequence[Path] = ()) -> str:
     """One line for ``error``: what it is, and where in the learner's ``files`` it was raised.
 
-    A stub's ``NotImplementedError`` reads "is not written yet".
+    A stub's ``NotImplementedError`` (or a body of only ``...``) reads "is not written yet".
     """
+    if isinstance(error, NotWritten):
+        return f"is not written yet: its body is still `...` (in {error.filename}, line {error.line})"
     where = _learner_line(error, files)
+    package = missing_package(error)
+    if package is not None:
+        return f"imports {package}{where}, which is not installed here: {install_hint(package)}, or remove the import"
     if not_written(error):
         return f"is not written yet: it still raises NotImplementedError{where}"
     text = str(error)
     name = type(error).__name__
     return f"raised {name}{': ' + text if text else ''}{where}"
+
+
+def missing_package(error: BaseException) -> str | None:
+    """The package an import failed to find (``requests`` for ``No module named 'requests'``), or None.
+
+    None too when the package is there and only a module inside it is missing
+    (``No module named 'redis.nothing'``): that is a wrong name, not a missing install.
+    """
+    if not isinstance(error, ModuleNotFoundError) or not error.name:
+        return None
+    top = error.name.partition(".")[0]
+    try:
+        found = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        found = None
+    return top if found is None else None
+
+
+def install_hint(package: str) -> str:
+    """How to install ``package`` where queuesim runs."""
+    return f"`python -m pip install {package}` in the environment queuesim runs in"
+
+
+def describe_call(name: str, error: BaseException, files: Sequence[Path] = ()) -> str:
+    """One line for ``error`` raised by a call of the learner's ``name``: ``name raised …``, ``name is not
+    written yet …``, or ``name calls other, which is not written yet …`` (a stub left as ``...`` inside)."""
+    if isinstance(error, NotWritten) and error.name != name:
+        return f"{name} calls {error.name}, which {describe_error(error, files)}"
+    return f"{name} {describe_error(error, files)}"
 
 
 def _learner_line(error: BaseException, files: Sequence[Path]) -> str:
@@ -141,8 +190,9 @@ class Running:
     """The learner's function running on a daemon thread (see :func:`start`)."""
 
     def __init__(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
-                 files: Sequence[Path]) -> None:
-        self.name = getattr(func, "__name__", "the code")
+                 files: Sequence[Path], name: str | None = None) -> None:
+        #: What messages call it: the learner's name for it (its ``__name__`` unless told).
+        self.name: str = name or str(getattr(func, "__name__", "the code"))
         self.files = list(files)
         self._result: dict[str, Any] = {}
         self._done = threading.Event()
@@ -188,14 +238,18 @@ class Running:
             if isinstance(error, SystemExit | KeyboardInterrupt):
                 message = f"{self.name} stopped the program ({type(error).__name__}); a function must return"
                 raise LearnerError(message, error, lines)
-            raise LearnerError(f"{self.name} {describe_error(error, self.files)}", error, lines)
+            raise LearnerError(describe_call(self.name, error, self.files), error, lines)
         return Outcome(self._result.get("value"), lines, list(self._result.get("warnings", [])),
                        float(self._result.get("seconds", 0.0)))
 
 
-def start(func: Callable[..., Any], *args: Any, files: Sequence[Path] = (), **kwargs: Any) -> Running:
-    """Start ``func(*args, **kwargs)`` on a daemon thread; :meth:`Running.wait` gives its outcome."""
-    return Running(func, args, kwargs, files)
+def start(func: Callable[..., Any], *args: Any, files: Sequence[Path] = (), name: str | None = None,
+          **kwargs: Any) -> Running:
+    """Start ``func(*args, **kwargs)`` on a daemon thread; :meth:`Running.wait` gives its outcome.
+
+    ``name`` is what messages call it (the learner's term), when not ``func.__name__``.
+    """
+    return Running(func, args, kwargs, files, name)
 
 
 def call(
@@ -204,6 +258,7 @@ def call(
     files: Sequence[Path] = (),
     time_limit: float = DEFAULT_TIME_LIMIT,
     keep_output: bool = True,
+    name: str | None = None,
     **kwargs: Any,
 ) -> Outcome:
     """Run ``func(*args, **kwargs)`` on a daemon thread for at most ``time_limit`` seconds.
@@ -211,15 +266,17 @@ def call(
     With ``keep_output`` its printed lines are kept in the outcome (not shown);
     otherwise they go wherever ``sys.stdout`` already goes (a capture around
     the whole check). Warnings it causes (a coroutine never awaited) are kept.
+    ``name`` is what messages call it, when not ``func.__name__`` (a check's wrapper
+    around the learner's function).
 
     Raises:
         LearnerError: it raised (the message names the learner's file and line from ``files``),
             or did not return in time (its thread is left behind, as a daemon).
     """
     if not keep_output:
-        return start(func, *args, files=files, **kwargs).wait(time_limit)
+        return start(func, *args, files=files, name=name, **kwargs).wait(time_limit)
     with capture() as output:
-        return start(func, *args, files=files, **kwargs).wait(time_limit, output)
+        return start(func, *args, files=files, name=name, **kwargs).wait(time_limit, output)
 
 
 def show(lines: Sequence[str], limit: int = 12) -> str:

@@ -13,32 +13,40 @@ use ``8-job.py``) get it with :func:`course_file`, which a check can redirect
 
 from __future__ import annotations
 
+import ast
+import functools
 import importlib
 import importlib.util
+import inspect
 import itertools
 import threading
+import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
-from typing import Protocol
+from types import FunctionType, ModuleType
+from typing import Any, Protocol
 
 import fakeredis
 import redis
 
 from queuesim.practice.catalogue import CourseFile, course_file_named
-from queuesim.practice.learner import LearnerError, call, describe_error
+from queuesim.practice.learner import LearnerError, NotWritten, call, describe_error, install_hint, missing_package
 
 __all__ = [
+    "NOT_WRITTEN",
     "SOLUTIONS_PACKAGE",
     "FolderSubmission",
     "LoadFailed",
     "ReferenceSubmission",
     "Submission",
+    "Unwritten",
     "course_file",
     "fresh_client",
     "load_path",
     "redirected",
+    "unwritten_functions",
 ]
 
 #: The package holding queuesim's reference solutions, one module per course file.
@@ -46,6 +54,8 @@ SOLUTIONS_PACKAGE = "queuesim.practice.solutions"
 _SOLUTIONS_DIR = Path(__file__).resolve().parent / "solutions"
 _LOAD_TIME_LIMIT = 20.0
 _counter = itertools.count(1)
+#: The attribute set on a function that stands in for one whose body is only ``...``.
+NOT_WRITTEN = "__queuesim_not_written__"
 
 
 class LoadFailed(Exception):
@@ -101,9 +111,84 @@ def load_path(path: Path, name: str | None = None) -> ModuleType:
             raise LoadFailed(
                 f"{path.name} does not load: {type(error).__name__}: {error.msg} (line {error.lineno})"
             ) from None
+        package = None if error is None else missing_package(error)
+        if package is not None:
+            raise LoadFailed(f"{path.name} does not load: it imports {package}{_line_in(error, path)}, which is not "
+                             f"installed here: {install_hint(package)}, or remove the import") from None
         detail = describe_error(error, [path]) if error is not None else str(exc)
         raise LoadFailed(f"{path.name} does not load: {detail}") from None
+    _mark_unwritten(module, path)
     return module
+
+
+@dataclass(frozen=True, slots=True)
+class Unwritten:
+    """A top-level function of a learner's file whose body is only ``...`` (after its docstring)."""
+
+    name: str
+    #: The line of its ``...``.
+    line: int
+    #: Whether it has decorators (a pytest fixture): then it is reported, not replaced.
+    decorated: bool
+
+
+def _only_ellipsis(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    return len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+        and body[0].value.value is Ellipsis
+
+
+def unwritten_functions(source: str) -> list[Unwritten]:
+    """The top-level functions of ``source`` whose body is only ``...`` (a stub left as it is); [] if it
+    does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    return [Unwritten(node.name, node.body[-1].lineno, bool(node.decorator_list)) for node in tree.body
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _only_ellipsis(node)]
+
+
+def _mark_unwritten(module: ModuleType, path: Path) -> None:
+    """Replace each undecorated function of ``module`` whose body is only ``...`` by one raising
+    :class:`NotWritten`, so a stub left as ``...`` fails as "not written yet" instead of returning None."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return
+    for stub in unwritten_functions(source):
+        func = getattr(module, stub.name, None)
+        if stub.decorated or not isinstance(func, FunctionType) or func.__code__.co_filename != str(path):
+            continue
+        setattr(module, stub.name, _raising(func, path.name, stub.line))
+
+
+def _raising(func: FunctionType, filename: str, line: int) -> Callable[..., Any]:
+    name = func.__name__
+    if inspect.iscoroutinefunction(func):
+        @functools.wraps(func)
+        async def not_written_async(*args: Any, **kwargs: Any) -> Any:
+            raise NotWritten(name, filename, line)
+
+        replacement: Callable[..., Any] = not_written_async
+    else:
+        @functools.wraps(func)
+        def not_written(*args: Any, **kwargs: Any) -> Any:
+            raise NotWritten(name, filename, line)
+
+        replacement = not_written
+    setattr(replacement, NOT_WRITTEN, True)
+    return replacement
+
+
+def _line_in(error: BaseException | None, path: Path) -> str:
+    """`` (line N)``: the line of ``path`` the error came through, or nothing."""
+    lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__ if error else None)
+             if Path(frame.filename).resolve() == path.resolve()]
+    return f" (line {lines[-1]})" if lines else ""
 
 
 def _identifier(text: str) -> str:

@@ -112,7 +112,8 @@ def test_a_bad_element_creates_no_job(
 
 def test_jobs_go_on_push_notification_code_3_only(r: redis.Redis) -> None:
     other = Queue("push_notification_code_2", redis=r)
-    with other.test_mode(), pytest.raises(ValueError, match="go on queue 'push_notification_code_3'"):
+    expected = "the jobs of task 10 go on queue 'push_notification_code_3'"
+    with other.test_mode(), pytest.raises(ValueError, match=expected):
         create_push_notifications_jobs(list(TEST_JOBS), other)
     assert other.test_mode.jobs == []
 

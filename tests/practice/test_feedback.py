@@ -26,7 +26,7 @@ def _string_constants(path: Path) -> set[str]:
 def used_keys() -> set[str]:
     """Every string in the checks that looks like a concept key."""
     found: set[str] = set()
-    for path in [*PACKAGE.glob("checks/*.py"), PACKAGE / "races.py", PACKAGE / "grading.py"]:
+    for path in [*PACKAGE.glob("checks/*.py"), *(PACKAGE / n for n in ("races.py", "grading.py", "checking.py"))]:
         found |= {s for s in _string_constants(path) if KEY.match(s)}
     return found
 

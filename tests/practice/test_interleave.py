@@ -143,7 +143,7 @@ def test_a_lock_held_inside_the_process_is_reported(monkeypatch: pytest.MonkeyPa
         with lock:
             return get_then_set(r, i)
 
-    with pytest.raises(Blocked, match=r"B waited more than 0\.5 s"):
+    with pytest.raises(Blocked, match=r"the second waited more than 0\.5 s"):
         explore_two_clients(locked, setup, one_unit_sold)
 
 

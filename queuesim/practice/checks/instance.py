@@ -1,4 +1,4 @@
-"""Task 0: the Redis instance holds the course's key (``Holberton`` = ``School``)."""
+"""Task 0: the Redis server named by ``REDIS_URL`` holds the course's key (``Holberton`` = ``School``)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,19 @@ __all__ = ["check_instance"]
 
 
 def check_instance(grader: Grader) -> None:
-    """The store named by ``REDIS_URL`` (else the embedded store) answers and holds the seeded key."""
+    """The Redis server named by ``REDIS_URL`` answers and holds the seeded key.
+
+    Without ``REDIS_URL`` the task is not done: the embedded store holds the key
+    from the start, so it would prove nothing about a server of the learner's.
+    """
     url = redis_url()
-    where = "the embedded store" if url is None else mask_url(url)
+    if url is None:
+        with grader.check("REDIS_URL names your Redis server", "redis-server") as check:
+            check.fail("REDIS_URL set to your server, e.g. `export REDIS_URL=redis://127.0.0.1:6379/0`",
+                       "REDIS_URL is not set: task 0 is a Redis server of your own, and without REDIS_URL queuesim "
+                       "uses its embedded store, which holds Holberton=School from the start")
+        return
+    where = mask_url(url)
     with grader.check(f"{where} answers", "redis-server") as check:
         try:
             client = connect(url, attempts=1)
@@ -27,6 +37,3 @@ def check_instance(grader: Grader) -> None:
                 check.expect(value, client.get(key))
         finally:
             client.close()
-    if url is None:
-        grader.note("the embedded store holds Holberton=School from the start; to do task 0 for real, run a "
-                    "Redis server, set REDIS_URL and run `queuesim seed` (or `redis-cli SET Holberton School`)")

@@ -89,6 +89,8 @@ def check_job_creation(grader: Grader) -> None:
                 made: list[Job] = create([dict(job) for job in _THREE], queue)
                 return made
 
+            create_three.__name__ = "create_push_notifications_jobs"  # what messages call it: the learner's name
+
             run = run_creator(grader, create_three, QUEUE_3, _reference_processor, concurrency=2)
             ids = ["1", "2", "3"]
             check.require(run.finished, "the three jobs finished", "they did not all finish")

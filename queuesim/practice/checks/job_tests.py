@@ -21,7 +21,7 @@ from typing import Any
 from queuesim.exercises.job_creation import JOBS_NOT_AN_ARRAY
 from queuesim.exercises.job_creation import create_push_notifications_jobs as correct
 from queuesim.practice.grading import Grader
-from queuesim.practice.loader import FolderSubmission, redirected
+from queuesim.practice.loader import FolderSubmission, Unwritten, redirected, unwritten_functions
 from queuesim.practice.stores import Store
 from queuesim.queue import Job, Queue
 
@@ -190,8 +190,16 @@ def _graded(grader: Grader, subject: types.ModuleType) -> tuple[TestRun, Store]:
     store = Store()
     path = _tests_file(grader)
     with redirected({"8-job": subject}, client_factory=store.client):
-        run: TestRun = grader.call(_run_tests, path, time_limit=_TIME_LIMIT).value
+        run: TestRun = grader.call(_run_tests, path, time_limit=_TIME_LIMIT, name=f"pytest {path.name}").value
     return run, store
+
+
+def _unwritten(grader: Grader) -> list[Unwritten]:
+    """The functions of the tests file whose body is still only ``...`` (they would pass, testing nothing)."""
+    try:
+        return unwritten_functions(_tests_file(grader).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return []
 
 
 def _failures(run: TestRun) -> str:
@@ -216,8 +224,13 @@ def check_job_tests(grader: Grader) -> None:
         check.require(len(reference.outcomes) >= 2, "two tests or more", f"{len(reference.outcomes)} tests")
     if reference is None or not reference.outcomes:
         return
-    passing = [name for name, outcome in reference.outcomes.items() if outcome == "passed"]
+    stubs = _unwritten(grader)
+    passing = [name for name, outcome in reference.outcomes.items()
+               if outcome == "passed" and name not in {stub.name for stub in stubs}]
     with grader.check("your tests pass on a correct 8-job.py", "tests-catch") as check:
+        if stubs:
+            check.fail("every test and fixture written", "not written yet: " + "; ".join(
+                f"{stub.name} (line {stub.line}) is still `...`" for stub in stubs), "not-written")
         if any("NotImplementedError" in reason for reason in reference.failures.values()):
             check.fail("every test passing", "not written yet:\n" + _failures(reference), "not-written")
         check.require(not reference.failed, "every test passing", "these fail:\n" + _failures(reference))

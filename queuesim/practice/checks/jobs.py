@@ -7,9 +7,11 @@ to run, so lines are compared job by job (the same on every run).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -139,7 +141,7 @@ def run_worker(grader: Grader, worker: Worker, time_limit: float = _FINISH) -> N
     Raises:
         LearnerError: it did not end in time (the worker is then told to stop).
     """
-    running = start(worker.run, burst=True, handle_signals=False, files=grader.files())
+    running = start(worker.run, burst=True, handle_signals=False, files=grader.files(), name="the worker")
     try:
         running.wait(time_limit)
     except LearnerError:
@@ -286,6 +288,7 @@ def check_processor(grader: Grader) -> None:
     with grader.check("its worker runs a job: the sending line, and the job completes", "sending-line") as check:
         run = run_creator(grader, _queuesim_creator([JOB_DATA]), QUEUE, _completes,
                           processor=_worker_of(grader, module))
+        _no_handler_error(grader, check, run)
         check.expect([JobState.COMPLETE], [job.state for job in run.jobs])
         check.expect([line], run.lines)
     creator = grader.implemented("6-job_creator", "create_notification_job")
@@ -295,8 +298,32 @@ def check_processor(grader: Grader) -> None:
     with grader.check("your 6-job_creator.py and 6-job_processor.py together", "event-complete") as check:
         run = run_creator(grader, need(creator, "create_notification_job"), QUEUE, _completes,
                           processor=_worker_of(grader, module))
+        _no_handler_error(grader, check, run)
         data = run.jobs[0].data if run.jobs else JOB_DATA
         check.expect([_created("1"), sending_line(data), "Notification job completed"], run.lines)
+
+
+_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+def job_failure(job: Job, files: Sequence[Path]) -> str:
+    """Why ``job`` failed, in one line: the exception its handler raised and where in the learner's files."""
+    trace = (job.stacktrace or "").strip().splitlines()
+    what = trace[-1].strip() if trace else (job.error or "failed")
+    names = {f.name for f in files}
+    where = [(Path(m.group(1)).name, m.group(2)) for m in _FRAME.finditer(job.stacktrace or "")
+             if Path(m.group(1)).name in names]
+    return what + (f" in {where[-1][0]}, line {where[-1][1]}" if where else "")
+
+
+def _no_handler_error(grader: Grader, check: Check, run: CreatorRun) -> None:
+    """Fail ``check`` when the learner's handler raised (the job failed although it should complete)."""
+    for job in run.jobs:
+        if job.state is JobState.FAILED:
+            why = job_failure(job, grader.files())
+            stub = why.startswith(("NotImplementedError", "queuesim.practice.learner.NotWritten"))
+            check.fail(f"job {job.id} to complete", f"job {job.id} failed: your handler raised {why}",
+                       "not-written" if stub else "handler-error")
 
 
 # --------------------------------------------------------------------------- task 8

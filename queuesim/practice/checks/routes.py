@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from queuesim.practice.apps import RouteError
 from queuesim.practice.grading import Check, Grader
-from queuesim.practice.learner import describe_error
+from queuesim.practice.learner import describe_call
 from queuesim.practice.loopback import Answer, Served
 
 __all__ = ["ServedRoutes"]
@@ -31,7 +31,7 @@ class ServedRoutes:
         if answer.status == 500 and len(errors) > before:
             error = errors[-1]
             cause = error.error
-            detail = f"{error.route} {describe_error(cause, self.grader.files())}" if cause else str(error)
+            detail = describe_call(error.route, cause, self.grader.files()) if cause else str(error)
             if isinstance(cause, NotImplementedError):
                 check.fail(f"an answer to GET {path}", detail, "not-written")
             check.fail(f"an answer to GET {path}", f"500 (Internal server error): {detail}")

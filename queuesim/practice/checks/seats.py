@@ -1,5 +1,5 @@
 """Task 13: the seat service over HTTP (its state shared in Redis, one worker, the log lines) and its
-reservation under two workers at once.
+reservation under concurrent workers.
 
 A job runs after ``/process`` starts the worker, so lines are compared per job
 and waited for with a deadline; the verdict is the same on every run.
@@ -20,9 +20,8 @@ from queuesim.practice.apps import SEAT_QUEUE, RouteError, SeatApp, create_seats
 from queuesim.practice.checks.jobs import Endings, job_ids
 from queuesim.practice.checks.routes import ServedRoutes
 from queuesim.practice.grading import Grader, need
-from queuesim.practice.interleave import Counterexample
-from queuesim.practice.learner import LearnerError, describe_error
-from queuesim.practice.races import RaceSpec, check_race, read_int, results_of
+from queuesim.practice.learner import LearnerError, describe_call
+from queuesim.practice.races import Broken, RaceSpec, check_race, read_int, results_of
 from queuesim.practice.stores import ScriptFailingClient, Store
 from queuesim.queue import JobState, Queue
 from queuesim.seats import NOT_ENOUGH_SEATS, SEATS_KEY, SWITCH_KEY
@@ -112,15 +111,15 @@ def _seat_spec(module: ModuleType) -> RaceSpec:
         if wrong:
             return f"a worker's call raised {type(wrong[0]).__name__}: {wrong[0]}"
         if left is None or left < 0 or len(values) + left != 1:
-            return f"1 seat left: {len(values)} seats taken, available_seats = {left}"
+            return f"1 seat left: {len(values)} seat{'' if len(values) == 1 else 's'} taken, available_seats = {left}"
         if r.get(SWITCH_KEY) != "0":
             return f"the last seat is taken but reservation_enabled = {r.get(SWITCH_KEY)!r}"
         return True
 
-    return RaceSpec(target, setup, invariant, role="worker")
+    return RaceSpec(target, setup, invariant, role="worker", keys=(SEATS_KEY, SWITCH_KEY), function="reserve_seat")
 
 
-def _below_zero(found: Counterexample) -> str | None:
+def _below_zero(found: Broken) -> str | None:
     return "seats-below-zero" if f"{SEATS_KEY} = -" in found.verdict else None
 
 
@@ -147,8 +146,8 @@ def _check_functions(grader: Grader, module: ModuleType) -> None:
             left = client.get(SEATS_KEY)
             store.close()
         check.expect("0", left)
-    with grader.check("two workers, one seat left: one takes it, one fails, the count stays at 0, whatever the "
-                      "timing", "seat-race") as check:
+    with grader.check("workers at once (two, then three), one seat left: one takes it, the others fail, the count "
+                      "stays at 0, whatever the timing", "seat-race") as check:
         need(module, "reserve_seat")
         check_race(grader, check, _seat_spec(module), "1 seat taken, available_seats = 0, reservations off",
                    "seat-race", diagnose=_below_zero)
@@ -165,7 +164,7 @@ def check_seats(grader: Grader) -> None:
                           "seat-routes") as check:
             error = first.startup_error()
             if error is not None and error.error is not None:
-                check.fail("initialize to store 50 seats", f"initialize {describe_error(error.error, grader.files())}",
+                check.fail("initialize to store 50 seats", describe_call("initialize", error.error, grader.files()),
                            "not-written" if isinstance(error.error, NotImplementedError) else "keep-on-restart")
             first.expect(check, "/available_seats", 200, _seats(50))
         with grader.check("GET /reserve_seat saves a job and answers 202 Reservation in process",

@@ -11,7 +11,9 @@
   ``Notification job <id> <percent>% complete``;
 * returns the jobs.
 
-8-job-main.py calls it; 8-job_test.py tests it. Check it: ``queuesim check 8-job``.
+8-job-main.py calls it; 8-job_test.py tests it.
+Check it, from this folder: ``queuesim check 8-job``
+(from elsewhere add ``--path DIR``).
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ and nothing reaches Redis: ``queue.test_mode.enter()``, ``.clear()``, ``.exit()`
 * one test creates two jobs and checks what was recorded: how many, their
   ids, their queue and their data.
 
-Run them: ``python -m pytest 8-job_test.py``. ``queuesim check 8-job_test``
+Run them: ``python -m pytest 8-job_test.py``. ``queuesim check 8-job_test`` (from this
+folder; from elsewhere add ``--path DIR``)
 runs them on a correct 8-job.py (they must pass) and on wrong ones (they must fail).
 """
 

@@ -15,7 +15,9 @@ happens, whichever process runs the job.
 
 Run it with the processor: ``queuesim store`` in one terminal, then with
 ``REDIS_URL=redis://127.0.0.1:6390/0``: ``python 6-job_processor.py`` and
-``python 6-job_creator.py``. Check it: ``queuesim check 6-job_creator``.
+``python 6-job_creator.py``.
+Check it, from this folder: ``queuesim check 6-job_creator``
+(from elsewhere add ``--path DIR``).
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ calls ``create_push_notifications_jobs`` of 8-job.py with the list
 :data:`JOBS`, and closes the queue (``queue.close()``). It prints
 ``Notification job created: 1`` on a fresh store.
 
-Run it: ``python 8-job-main.py``. Check it: ``queuesim check 8-job-main``.
+Run it: ``python 8-job-main.py``.
+Check it, from this folder: ``queuesim check 8-job-main``
+(from elsewhere add ``--path DIR``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@
 * ``make_worker(queue)`` returns the worker that runs ``process_notification``
   on the jobs of ``queue`` (Kue's ``queue.process``): ``Worker(queue, handler)``.
 
-Run it: see 6-job_creator.py. Check it: ``queuesim check 6-job_processor``.
+Run it: see 6-job_creator.py.
+Check it, from this folder: ``queuesim check 6-job_processor``
+(from elsewhere add ``--path DIR``).
 """
 
 from __future__ import annotations

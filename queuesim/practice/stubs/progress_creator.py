@@ -14,7 +14,8 @@
 It returns the jobs, in order.
 
 Run it with 7-job_processor.py (see 6-job_creator.py for two terminals).
-Check it: ``queuesim check 7-job_creator``.
+Check it, from this folder: ``queuesim check 7-job_creator``
+(from elsewhere add ``--path DIR``).
 """
 
 from __future__ import annotations

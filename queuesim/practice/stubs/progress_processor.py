@@ -12,7 +12,9 @@
   error's message;
 * ``make_worker(queue)`` returns the worker that runs two jobs at a time.
 
-Run it: see 7-job_creator.py. Check it: ``queuesim check 7-job_processor``.
+Run it: see 7-job_creator.py.
+Check it, from this folder: ``queuesim check 7-job_processor``
+(from elsewhere add ``--path DIR``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ on the channel ``holberton school channel``.
 ``Holberton Student #1 starts course``, ``Holberton Student #2 starts course``,
 ``KILL_SERVER``, ``Holberton Student #3 starts course``.
 
-Run it with the subscriber (see 5-subscriber.py). Check it: ``queuesim check 5-publisher``.
+Run it with the subscriber (see 5-subscriber.py).
+Check it, from this folder: ``queuesim check 5-publisher``
+(from elsewhere add ``--path DIR``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@
   as a ``dict``: ``{'Portland': '50', 'Seattle': '80', ...}`` (Redis stores text);
 * ``main(client)`` creates the hash, then displays it.
 
-Run it: ``python 4-redis_advanced_op.py``. Check it: ``queuesim check 4-redis_advanced_op``.
+Run it: ``python 4-redis_advanced_op.py``.
+Check it, from this folder: ``queuesim check 4-redis_advanced_op``
+(from elsewhere add ``--path DIR``).
 """
 
 from __future__ import annotations

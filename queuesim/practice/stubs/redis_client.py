@@ -13,7 +13,9 @@ redis-py connects lazily: creating a client sends nothing. Send a command
 ``redis.exceptions.ConnectionError``.
 
 queuesim provides the client (``REDIS_URL`` when set, else the embedded store).
-Run it: ``python 0-redis_client.py``. Check it: ``queuesim check 0-redis_client``.
+Run it: ``python 0-redis_client.py``.
+Check it, from this folder: ``queuesim check 0-redis_client``
+(from elsewhere add ``--path DIR``).
 """
 
 from __future__ import annotations

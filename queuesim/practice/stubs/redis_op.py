@@ -15,7 +15,9 @@ store seeded with Holberton=School it prints::
     Reply: OK
     100
 
-Run it: ``python 1-redis_op.py``. Check it: ``queuesim check 1-redis_op``.
+Run it: ``python 1-redis_op.py``.
+Check it, from this folder: ``queuesim check 1-redis_op``
+(from elsewhere add ``--path DIR``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ Task 2 again, with ``redis.asyncio``: each function is a coroutine function
     Reply: OK
     100
 
-Run it: ``python 2-redis_op_async.py``. Check it: ``queuesim check 2-redis_op_async``.
+Run it: ``python 2-redis_op_async.py``.
+Check it, from this folder: ``queuesim check 2-redis_op_async``
+(from elsewhere add ``--path DIR``).
 """
 
 from __future__ import annotations

@@ -36,7 +36,9 @@ The routes:
 * ``GET /process`` → 200 ``{"status": "Queue processing"}``, and the queue is
   processed: the first call starts one worker, later calls start no more.
 
-Run it: ``python 100-seat.py``. Check it: ``queuesim check 100-seat``.
+Run it: ``python 100-seat.py``.
+Check it, from this folder: ``queuesim check 100-seat``
+(from elsewhere add ``--path DIR``).
 """
 
 from __future__ import annotations

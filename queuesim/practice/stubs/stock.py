@@ -25,7 +25,8 @@ The routes (``item_id`` is the text of the URL: ``"1"``, ``"5"``, ``"1abc"``):
   409 ``{"status": "Not enough stock available", "itemId": <id>}``; 404 as above.
 
 Run it: ``python 9-stock.py`` (then ``curl localhost:1245/list_products``).
-Check it: ``queuesim check 9-stock``.
+Check it, from this folder: ``queuesim check 9-stock``
+(from elsewhere add ``--path DIR``).
 """
 
 from __future__ import annotations

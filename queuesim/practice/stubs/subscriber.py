@@ -11,7 +11,8 @@ then each message (``type`` ``'message'``, its text in ``data``).
 Run it with the publisher: ``queuesim store`` in one terminal, then
 ``REDIS_URL=redis://127.0.0.1:6390/0 python 5-subscriber.py`` and
 ``REDIS_URL=redis://127.0.0.1:6390/0 python 5-publisher.py`` in two others.
-Check it: ``queuesim check 5-subscriber``.
+Check it, from this folder: ``queuesim check 5-subscriber``
+(from elsewhere add ``--path DIR``).
 """
 
 from __future__ import annotations
