@@ -74,15 +74,15 @@ client.get("Holberton")
 '''
 
 TASK0_STATEMENT = """\
-The course starts with a Redis server that holds the key `Holberton` with the value
-`School`. Run a real server (a package: `apt-get install redis-server`, or a container:
-`docker run -p 6379:6379 redis`), point queuesim at it before starting Jupyter
+The course starts with a Redis server of your own that holds the key `Holberton` with
+the value `School`. Run one (a package: `apt-get install redis-server`, or a container:
+`docker run -p 6379:6379 redis`), point queuesim at it before you start Jupyter
 (`export REDIS_URL=redis://127.0.0.1:6379/0`), and write the key into it in the cell
 below (`redis-cli SET Holberton School` or `queuesim seed` do the same from a terminal).
 
 Without `REDIS_URL`, queuesim uses its embedded store, an in-process Redis that holds
-`Holberton = School` from the start: the check then passes as it is, and the tasks
-that follow run the same on it."""
+`Holberton = School` from the start: the tasks that follow run the same on it, but this
+check fails, because it proves nothing about a server of yours."""
 
 
 # --------------------------------------------------------------------------- sources
@@ -257,13 +257,11 @@ def statement(file: CourseFile) -> str:
     text = re.sub(r"\ATask [^\n(]*\(the course's ([^)]+)\)\.", r"*The course's `\1`.*", text)
     paragraphs = []
     for paragraph in text.split("\n\n"):
-        if paragraph.startswith(("Run it:", "Run them:")):
-            sentences = re.split(r"(?<=\.)\s+", paragraph)
-            kept = [s for s in sentences if not s.startswith(("Run it:", "Run them:", "Check it:"))]
-            if not kept:
-                continue
-            paragraph = " ".join(kept)
-        paragraphs.append(re.sub(r"::$", ":", paragraph, flags=re.MULTILINE))
+        sentences = re.split(r"(?<=\.)\s+", paragraph)
+        kept = [s for s in sentences if not s.startswith(("Run it", "Run them", "Check it"))]
+        if kept:
+            paragraphs.append(re.sub(r"::$", ":", " ".join(kept) if len(kept) < len(sentences) else paragraph,
+                                     flags=re.MULTILINE))
     return "\n\n".join(paragraphs)
 
 

@@ -4,10 +4,10 @@ A practice notebook (``notebooks/practice/taskNN_<name>.ipynb``, made by ``make
 practice`` with otter-grader) holds one code cell per course file, whose first
 line names the file (``# 9-stock.py``). Its check cell, otter's
 ``grader.check("task12")``, runs a test that calls :func:`check_cells`: the last
-run of each such cell is written under its course name into a practice folder
-(a function whose body is still ``...`` becomes the stub's ``raise
-NotImplementedError``, on the same line), and the folder is graded as ``queuesim
-check 12 --path FOLDER`` grades it. The same checks, the same messages::
+run of each such cell is written, as it is, under its course name into a practice
+folder, and the folder is graded as ``queuesim check 12 --path FOLDER`` grades it
+(a function whose body is still ``...`` is not written yet, and line numbers are
+the cell's). The same checks, the same messages::
 
     from queuesim.practice.notebook import check_cells
     verdict = check_cells(12)          # in the notebook: the cells as last run
@@ -18,25 +18,22 @@ Outside a kernel, give the cells' text: ``check_cells(12, sources={"9-stock": te
 
 from __future__ import annotations
 
-import ast
 import re
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from queuesim.practice.catalogue import Task, UnknownTask, course_file_named, find_task
 from queuesim.practice.checking import grade
-from queuesim.practice.feedback import concept
 from queuesim.practice.loader import FolderSubmission
 from queuesim.practice.report import CheckResult, TaskReport
 
-__all__ = ["NotebookVerdict", "cell_file", "cell_sources", "check_cells", "fill_stubs", "write_cells"]
+__all__ = ["NotebookVerdict", "cell_file", "cell_sources", "check_cells", "write_cells"]
 
 #: The first line of a course file's cell: ``# 9-stock.py``.
 MARKER = re.compile(r"^#\s*(?P<name>\d[\w.-]*\.py)\s*$")
-_CELL_STUB_HINT = "Write the function: replace the `...` of its body in the cell (then run the cell, and the check)."
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +43,6 @@ class NotebookVerdict:
     report: TaskReport
     #: The course files of the task whose cell has not run in this kernel.
     not_run: tuple[str, ...] = ()
-    #: Per course file, the functions still ``...`` in its cell.
-    unwritten: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"<NotebookVerdict task {self.report.task.number}: {'passed' if self.passed else 'not yet'}>"
@@ -66,10 +61,8 @@ class NotebookVerdict:
 
     @property
     def message(self) -> str:
-        """The report as ``queuesim check`` prints it: each check, and under a failed one expected, got, hint
-        (the hint of a function not written yet speaks of the cell's ``...``)."""
-        stub_hint = concept("not-written").text
-        return self.report.text().replace(stub_hint, _CELL_STUB_HINT)
+        """The report as ``queuesim check`` prints it: each check, and under a failed one expected, got, hint."""
+        return self.report.text()
 
 
 def cell_file(source: str) -> str | None:
@@ -109,60 +102,16 @@ def _history(env: Mapping[str, Any] | None) -> list[str]:
     return [str(text) for text in inputs]
 
 
-def _is_ellipsis(node: ast.stmt) -> bool:
-    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and node.value.value is Ellipsis
-
-
-def _unwritten(tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
-    found = []
-    for node in tree.body:
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        body = node.body
-        if len(body) == 2 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                and isinstance(body[0].value.value, str):
-            body = body[1:]
-        if len(body) == 1 and _is_ellipsis(body[0]):
-            found.append(node)
-    return found
-
-
-def fill_stubs(source: str) -> tuple[str, tuple[str, ...]]:
-    """``source`` with each top-level function whose body is only ``...`` raising ``NotImplementedError``
-    instead, as the file route's stubs do (so a check says "not written yet"); and those functions' names.
-
-    The ``...`` is replaced on its own line: line numbers in the checks' messages are the cell's.
-    Text that does not parse is returned as it is (the check then says it does not load, and why).
-    """
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return source, ()
-    lines = source.splitlines(keepends=True)
-    names = []
-    for function in reversed(_unwritten(tree)):
-        dots = function.body[-1]
-        row, start, end = dots.lineno - 1, dots.col_offset, dots.end_col_offset
-        if dots.end_lineno != dots.lineno or end is None:  # pragma: no cover - `...` is one token
-            continue
-        line = lines[row]
-        lines[row] = f"{line[:start]}raise NotImplementedError({f'write {function.name}'!r}){line[end:]}"
-        names.append(function.name)
-    return "".join(lines), tuple(reversed(names))
-
-
-def write_cells(sources: Mapping[str, str], folder: str | Path) -> dict[str, tuple[str, ...]]:
-    """Write each cell's text into ``folder`` under its course name (``9-stock.py``), stubs filled
-    (:func:`fill_stubs`); per course name, the functions that were still ``...``."""
+def write_cells(sources: Mapping[str, str], folder: str | Path) -> list[Path]:
+    """Write each cell's text, as it is, into ``folder`` under its course name (``9-stock.py``); the files."""
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
-    unwritten = {}
+    written = []
     for name, source in sources.items():
-        file = course_file_named(name)
-        text, names = fill_stubs(source)
-        (target / file.filename).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        unwritten[file.name] = names
-    return unwritten
+        path = target / course_file_named(name).filename
+        path.write_text(source if source.endswith("\n") else source + "\n", encoding="utf-8")
+        written.append(path)
+    return written
 
 
 def _not_run(task: Task, missing: list[str]) -> TaskReport:
@@ -208,10 +157,5 @@ def check_cells(
 
 
 def _graded(task: Task, cells: Mapping[str, str], folder: Path) -> NotebookVerdict:
-    unwritten = write_cells(cells, folder)
-    report = grade(task, FolderSubmission(folder))
-    own = {f.name for f in task.files}
-    for name, functions in unwritten.items():
-        if name in own and functions:
-            report.notes.append(f"still `...` in the cell of {name}.py: {', '.join(functions)}")
-    return NotebookVerdict(report, (), {name: names for name, names in unwritten.items() if name in own})
+    write_cells(cells, folder)
+    return NotebookVerdict(grade(task, FolderSubmission(folder)))
