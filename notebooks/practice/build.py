@@ -346,8 +346,9 @@ def master(notebook: str, tasks: list[Task]) -> NotebookNode:
         f"The solution notebook, [{notebook}](../{notebook}.ipynb), shows one way step by step; "
         "try first, then read it.",
         "",
-        "1. Read the task, then fill in the code cell that starts with the file's name "
-        "(replace each `...` with your code) and run it.",
+        "1. Read the task, then fill in the code cell under “Your turn”"
+        + (" (it starts with the file's name)" if files else "")
+        + ": replace each `...` with your code, and run it.",
         f"2. Run the check cell below it ({checks}): it runs the checks of `queuesim check`, "
         "on the cell as you last ran it, and says for each what was expected, what came, and a hint. "
         "Your cell is graded as the file on its own, so keep in it every import it uses; line numbers in the "
