@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 RUN_STAMP := $(VENV)/.run-stamp
 
-.PHONY: install run test lint typecheck pytest notebooks lab book bench clean
+.PHONY: install run test lint typecheck pytest notebooks practice lab book bench clean
 
 run: $(RUN_STAMP)
 	$(BIN)/queuesim demo
@@ -42,13 +42,21 @@ typecheck: $(STAMP)
 
 # Unit and integration tests plus every notebook under nbval, in one run
 # (notebooks/conftest.py gives the notebooks' kernels matplotlib's inline backend).
+# notebooks/practice/ is left to nbval: its notebooks are for the learner to fill in, committed without
+# outputs; tests/practice/test_notebooks.py runs them (stubs unfilled, then solved) and checks what they say.
 pytest: $(STAMP)
-	$(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \
+	$(BIN)/python -m pytest tests notebooks --ignore=notebooks/practice --nbval --nbval-current-env \
 		--nbval-sanitize-with notebooks/sanitize.cfg $(PYTEST_ARGS)
 
 # Re-execute the notebooks in place (all, or NOTEBOOKS="notebooks/a.ipynb ..."), figures included.
 notebooks: $(STAMP)
 	$(BIN)/python notebooks/execute.py $(NOTEBOOKS)
+
+# The practice notebooks (notebooks/practice/taskNN_<name>.ipynb, one per solution notebook): otter-grader
+# master notebooks built from queuesim.practice (statements, stubs, reference solutions, hints) into
+# notebooks/practice/masters/, then `otter assign` writes the learner's version of each. Same bytes on every run.
+practice: $(STAMP)
+	$(BIN)/python notebooks/practice/build.py
 
 # JupyterLab on notebooks/, opened at the way in (the kernel is this .venv's Python).
 lab: $(STAMP)

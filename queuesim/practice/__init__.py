@@ -12,6 +12,7 @@ See docs/practice.md.
 
 from queuesim.practice.catalogue import TASKS, CourseFile, Task, UnknownTask, find_task
 from queuesim.practice.checking import check, check_all
+from queuesim.practice.notebook import check_cells
 from queuesim.practice.report import CheckResult, TaskReport
 from queuesim.practice.templates import FilesExist, init
 
@@ -25,6 +26,7 @@ __all__ = [
     "UnknownTask",
     "check",
     "check_all",
+    "check_cells",
     "find_task",
     "init",
 ]
