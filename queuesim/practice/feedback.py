@@ -82,10 +82,10 @@ _TABLE: tuple[Concept, ...] = (
     Concept("print-value", "Print the value GET returns, and nothing else on the line.",
             _T02, "Step by step"),
     Concept("call-order", "The calls come in the course's order: display Holberton, set HolbertonSanFrancisco to "
-            "100, display it.", _T02, "The exercise"),
+            "100, display it.", _T02, "The course's program"),
     # --- task 3
     Concept("async-def", "Each function of the async version is a coroutine function: `async def`, with "
-            "`await` on every Redis call.", _T03, "The exercise"),
+            "`await` on every Redis call.", _T03, "The course's program"),
     Concept("await", "A coroutine does nothing until it is awaited: you printed the coroutine object, not the "
             "value. Write `await client.get(...)`.", _T03, "Step by step"),
     # --- task 4
