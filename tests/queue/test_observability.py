@@ -71,6 +71,45 @@ def test_info_json_shows_queues_rates_and_the_live_workers(shared_store: tuple[s
     assert client.zcard("qs:workers") == 0  # the worker left the registry when it stopped
 
 
+def test_the_jobs_a_worker_runs_are_read_now_not_from_its_last_heartbeat(r: redis.Redis) -> None:
+    """With a heartbeat of a minute, the registry still shows the job running now (read from the lease tokens
+    of the active jobs), not the one the last beat listed, and an idle worker as idle."""
+    q = Queue("now", redis=r)
+    first, second = q.add("first"), q.add("second")
+    gates = {first.id: threading.Event(), second.id: threading.Event()}
+    started: list[str] = []
+
+    def handler(job: Any) -> None:
+        started.append(job.id)
+        gates[job.id].wait(30)
+
+    worker = Worker(q, handler, name="w-slow-beat", heartbeat_ms=60_000, poll_interval=0.05)
+    thread = threading.Thread(target=worker.run, kwargs={"handle_signals": False}, daemon=True)
+    thread.start()
+    driver = SyncDriver(r)
+    try:
+        wait_for(lambda: started == [first.id], what="the first job to start")
+        [entry] = wait_for(lambda: driver.run(registry.live_workers(q.keys)), what="the worker registered")
+        assert ([j for j, _ in entry.jobs], entry.state) == ([first.id], "busy")
+        beat = entry.beat_at
+        gates[first.id].set()
+        wait_for(lambda: started == [first.id, second.id], what="the second job to start")
+        [entry] = driver.run(registry.live_workers(q.keys))
+        assert entry.beat_at == beat  # no heartbeat since ...
+        assert ([j for j, _ in entry.jobs], entry.state) == ([second.id], "busy")  # ... yet it shows the job now
+        assert entry.jobs[0][1] == q.get_job(second.id).started_at
+        gates[second.id].set()
+        assert second.wait(10) is JobState.COMPLETE
+        [entry] = driver.run(registry.live_workers(q.keys))
+        assert (entry.jobs, entry.state) == ((), "idle")
+    finally:
+        for gate in gates.values():
+            gate.set()
+        worker.stop()
+        thread.join(10)
+        q.close()
+
+
 def test_info_text_and_watch(shared_store: tuple[str, redis.Redis]) -> None:
     url, client = shared_store
     Queue("mail", redis=client).add(1)
