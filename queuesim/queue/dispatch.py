@@ -407,6 +407,8 @@ class Dispatcher:
                                           registry.WORKER_TTL_BEATS * self.settings.heartbeat_ms, about, jobs)
         except RETRYABLE as exc:
             self._lost(exc)
+            return
+        self.outage.back()  # an idle worker's beats may be all it sends: they end an outage too
 
     def _unregister(self) -> Routine[None]:
         if self.about is None:

@@ -4,6 +4,7 @@ and stats that count no outage as work time."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -229,3 +230,40 @@ def test_an_outage_is_not_counted_as_work_time(make_queue: Any, clock: Any) -> N
     assert got.duration == 250  # not 60,250
     assert queue.stats()["work_time"] == 250
     assert got.finished_at == (got.started_at or 0) + 250
+
+
+def test_an_idle_worker_logs_when_redis_is_lost_and_when_it_is_back(
+    make_queue: Any, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An idle worker talks to Redis only to beat (and wait for work): a beat that fails starts the outage,
+    the first that succeeds ends it, one line each."""
+    queue = make_queue()
+    down = threading.Event()
+
+    class FlakyDriver(SyncDriver):
+        __slots__ = ()
+
+        def execute(self, step: Any, pin: Any = None) -> Any:
+            if down.is_set():
+                raise redis.ConnectionError("Redis went away")
+            return super().execute(step, pin)
+
+    queue.driver = FlakyDriver(queue.client)
+    worker = Worker(queue, lambda job: None, poll_interval=0.05, heartbeat_ms=20, name="idle")
+    caplog.set_level(logging.WARNING, logger="queuesim.worker")
+    thread = threading.Thread(target=worker.run, kwargs={"handle_signals": False}, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: queue.client.exists("qs:worker:idle"), what="the first beat")
+        down.set()
+        wait_for(lambda: worker.stats.outages == 1, what="the worker to see the outage")
+        down.clear()
+        wait_for(lambda: any("Redis is back" in r.getMessage() for r in caplog.records), what="the line saying so")
+    finally:
+        down.clear()
+        worker.stop()
+        thread.join(10)
+    lines = [r.getMessage() for r in caplog.records if "Redis" in r.getMessage()]
+    assert len(lines) == 2, lines  # one line for the outage, one for its end
+    assert lines[0].startswith("worker idle lost Redis (Redis went away)")
+    assert lines[1].startswith("worker idle: Redis is back after")
