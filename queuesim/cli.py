@@ -19,7 +19,7 @@ from queuesim._version import __version__
 from queuesim.connection import EMBEDDED_ENV
 from queuesim.errors import QueuesimError
 
-__all__ = ["CommandParser", "build_parser", "main"]
+__all__ = ["COMMANDS_OF", "CommandParser", "build_parser", "main"]
 
 #: Modules that add sub-commands, in the order ``queuesim --help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -41,6 +41,16 @@ EXTRAS: dict[str, str] = {
     "queuesim.sim.commands": "sim",
     "queuesim.race.commands": "sim",
     "queuesim.web.commands": "web",
+}
+
+#: The sub-commands of the modules that need an extra, known without importing them (a test holds
+#: this to what they register), so a light install can say which extra a command needs.
+COMMANDS_OF: dict[str, tuple[str, ...]] = {
+    "queuesim.exercises.commands": ("exercise", "seed", "store", "tour"),
+    "queuesim.sim.commands": ("demo", "simulate"),
+    "queuesim.race.commands": ("race-check",),
+    "queuesim.web.commands": ("reset", "serve"),
+    "queuesim.practice.commands": ("check", "practice"),
 }
 
 
@@ -79,6 +89,10 @@ def build_parser() -> CommandParser:
         module.register(sub)
     parser.missing = missing
     parser.commands = set(sub.choices)
+    if missing:
+        absent = "; ".join(f"{', '.join(COMMANDS_OF.get(name, ()))} (queuesim[{EXTRAS.get(name, 'all')}])"
+                           for name in missing)
+        parser.epilog = f"{parser.epilog} Not installed here: {absent}."
     return parser
 
 
@@ -88,9 +102,15 @@ def _not_installed(parser: CommandParser, argv: Sequence[str]) -> str | None:
     words = [a for a in argv if not a.startswith("-")]
     if not missing or not words or words[0] in parser.commands:
         return None
+    command = words[0]
+    for name, package in missing.items():
+        if command in COMMANDS_OF.get(name, ()):
+            extra = EXTRAS.get(name, "all")
+            return (f"queuesim {command}: needs {package}, which is not installed: "
+                    f"pip install 'queuesim[{extra}]' (or 'queuesim[all]')")
     extras = sorted({EXTRAS.get(name, "all") for name in missing})
     packages = ", ".join(sorted(set(missing.values())))
-    return (f"queuesim: no command {words[0]!r} here; some commands need packages that are not installed "
+    return (f"queuesim: no command {command!r} here; some commands need packages that are not installed "
             f"({packages}): pip install 'queuesim[{','.join(extras)}]' (or 'queuesim[all]')")
 
 

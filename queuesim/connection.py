@@ -32,6 +32,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis
 import redis.asyncio
+import redis.asyncio.retry
+import redis.backoff
 
 from queuesim.errors import ConnectionFailed, InvalidURL
 
@@ -336,4 +338,7 @@ def connect_async(
         decode_responses=decode_responses,
         socket_connect_timeout=timeout,
         socket_timeout=timeout,
+        # one immediate retry: after a Redis restart every pooled connection is a dead socket whose first
+        # command fails; the retry reconnects (the sync pool checks a connection before handing it out)
+        retry=redis.asyncio.retry.Retry(redis.backoff.NoBackoff(), 1),
     )

@@ -43,6 +43,7 @@ from queuesim.queue.events import AsyncEventHub, stop_task
 from queuesim.queue.isolation import HorseSpec, WorkHorse, horse_spec
 from queuesim.queue.job import CATCH_UP_S, FINISHED, POLL_S, BaseJob, Job, JobState
 from queuesim.queue.options import BackoffFunction, normalize_priority
+from queuesim.queue.outage import DEFAULT_FIRST_WAIT, DEFAULT_MOST_WAIT
 from queuesim.queue.queue import Queue
 from queuesim.queue.record import job_from_claim
 from queuesim.queue.signals import handle_stop_signals
@@ -88,12 +89,23 @@ class AsyncJob(BaseJob):
         return state
 
     async def progress(self, done: float, total: float, data: Any = None) -> int:
-        """Report progress (integer percent) and emit ``progress``."""
-        return await self.queue.driver.run(self.queue.core.progress(self, done, total, data))
+        """Report progress (integer percent) and emit ``progress``; in a handler, waits out a Redis outage."""
+        return await self._report(lambda: self.queue.core.progress(self, done, total, data))
 
     async def log(self, message: str, *args: Any) -> None:
-        """Append a line to the job's log."""
-        await self.queue.driver.run(self.queue.core.log(self, message, args))
+        """Append a line to the job's log; in a handler, waits out a Redis outage."""
+        await self._report(lambda: self.queue.core.log(self, message, args))
+
+    async def _report(self, conversation: Callable[[], Conversation[T]]) -> T:
+        delay = DEFAULT_FIRST_WAIT
+        while True:
+            try:
+                return await self.queue.driver.run(conversation())
+            except RETRYABLE:
+                if not self.reporting:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(DEFAULT_MOST_WAIT, delay * 2)
 
     async def logs(self) -> list[str]:
         """The job's log lines."""

@@ -32,15 +32,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-import redis
-
 from queuesim.drivers import Effect, Routine
 from queuesim.queue import conversations as conv
 from queuesim.queue import registry
 from queuesim.queue.conversations import ClaimedJob, FetchResult, Outcome
 from queuesim.queue.keys import QueueKeys
 from queuesim.queue.options import BackoffFunction, backoff_delay, encode_json
-from queuesim.queue.outage import Outage
+from queuesim.queue.outage import RETRYABLE, Outage
 
 __all__ = [
     "RETRYABLE",
@@ -62,9 +60,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("queuesim.worker")
-
-#: Errors after which a worker keeps its outcomes and tries again later.
-RETRYABLE = (redis.ConnectionError, redis.TimeoutError, OSError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,6 +407,8 @@ class Dispatcher:
                                           registry.WORKER_TTL_BEATS * self.settings.heartbeat_ms, about, jobs)
         except RETRYABLE as exc:
             self._lost(exc)
+            return
+        self.outage.back()  # an idle worker's beats may be all it sends: they end an outage too
 
     def _unregister(self) -> Routine[None]:
         if self.about is None:

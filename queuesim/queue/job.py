@@ -7,16 +7,20 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from queuesim.drivers import Conversation
 from queuesim.errors import JobFailed
 from queuesim.queue.options import JobOptions, normalize_priority
+from queuesim.queue.outage import DEFAULT_FIRST_WAIT, DEFAULT_MOST_WAIT, RETRYABLE
 from queuesim.queue.record import load_record
 
 if TYPE_CHECKING:
     from queuesim.queue.queue import Queue
 
 __all__ = ["FINISHED", "BaseJob", "Job", "JobState", "percent"]
+
+T = TypeVar("T")
 
 
 #: How long :meth:`Job.wait` gives the event listener to deliver a finished job's last event.
@@ -110,6 +114,16 @@ class BaseJob:
         self._token: str | None = None
         #: the data as JSON text, kept from validation so saving does not encode it twice
         self._data_json: str | None = None
+
+    @property
+    def reporting(self) -> bool:
+        """Whether a worker runs this job for the handler holding it (it holds the run's lease).
+
+        Then ``progress`` and ``log`` ride out a Redis outage: they try again, waiting
+        0.1 s, then twice as long each time up to 5 s, until Redis answers, instead of
+        failing the job (the worker itself logs the outage). Elsewhere they raise.
+        """
+        return self._token is not None
 
     def __repr__(self) -> str:
         state = self.state.value if self.state else "unsaved"
@@ -213,12 +227,30 @@ class Job(BaseJob):
 
     # ------------------------------------------------------------------ reporting from a handler
     def progress(self, done: float, total: float, data: Any = None) -> int:
-        """Report progress (``min(100, done*100 // total)`` percent) and emit ``progress``."""
-        return self.queue.driver.run(self.queue.core.progress(self, done, total, data))
+        """Report progress (``min(100, done*100 // total)`` percent) and emit ``progress``.
+
+        In a handler, a Redis outage does not fail the job: the call waits for Redis
+        (see :meth:`BaseJob.reporting`).
+        """
+        return self._report(lambda: self.queue.core.progress(self, done, total, data))
 
     def log(self, message: str, *args: Any) -> None:
-        """Append a line to the job's log (``message % args`` when args are given, as Kue's format)."""
-        self.queue.driver.run(self.queue.core.log(self, message, args))
+        """Append a line to the job's log (``message % args`` when args are given, as Kue's format).
+
+        In a handler, a Redis outage does not fail the job: the call waits for Redis.
+        """
+        self._report(lambda: self.queue.core.log(self, message, args))
+
+    def _report(self, conversation: Callable[[], Conversation[T]]) -> T:
+        delay = DEFAULT_FIRST_WAIT
+        while True:
+            try:
+                return self.queue.driver.run(conversation())
+            except RETRYABLE:
+                if not self.reporting:
+                    raise
+            time.sleep(delay)
+            delay = min(DEFAULT_MOST_WAIT, delay * 2)
 
     def logs(self) -> list[str]:
         """The job's log lines."""

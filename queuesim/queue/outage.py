@@ -14,7 +14,9 @@ import logging
 import time
 from collections.abc import Callable
 
-__all__ = ["DEFAULT_FIRST_WAIT", "DEFAULT_MOST_WAIT", "Outage"]
+import redis
+
+__all__ = ["DEFAULT_FIRST_WAIT", "DEFAULT_MOST_WAIT", "RETRYABLE", "Outage"]
 
 log = logging.getLogger("queuesim.worker")
 
@@ -22,6 +24,9 @@ log = logging.getLogger("queuesim.worker")
 DEFAULT_FIRST_WAIT = 0.1
 #: The longest wait between two tries, in seconds.
 DEFAULT_MOST_WAIT = 5.0
+
+#: Errors after which a worker keeps its outcomes and tries again later.
+RETRYABLE = (redis.ConnectionError, redis.TimeoutError, OSError)
 
 
 class Outage:

@@ -7,22 +7,31 @@ worker that stops cleanly removes both; one that is killed simply stops
 beating, so its hash expires and readers drop it (RQ keeps its workers the same
 way). Readers (``queuesim info``, the dashboard, ``/metrics``) see only live
 workers.
+
+A heartbeat says who is alive; which jobs a worker runs *now* is read from the
+queue itself when the registry is read: each running job's record holds the
+lease token of the worker that claimed it (``<worker id>.<run>``) and when its
+run started. (The jobs listed in the last beat could be up to a heartbeat old:
+jobs of a few milliseconds would show as running for seconds.) The counts of
+runs done and failed are as of the last beat.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from queuesim.drivers import Batch, Conversation, hash_reply, text
 from queuesim.queue.keys import QueueKeys
 
-__all__ = ["WORKER_TTL_BEATS", "RegisteredWorker", "heartbeat", "live_workers", "unregister"]
+__all__ = ["RUNNING_SHOWN", "WORKER_TTL_BEATS", "RegisteredWorker", "heartbeat", "live_workers", "unregister"]
 
 #: A worker's entry lives this many heartbeat intervals after its last beat.
 WORKER_TTL_BEATS = 3
+#: At most this many running jobs per queue are looked up to show who runs what.
+RUNNING_SHOWN = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,4 +120,36 @@ def live_workers(keys: QueueKeys) -> Conversation[list[RegisteredWorker]]:
             found.append(entry)
     if gone:
         yield ("ZREM", keys.workers, *gone)
+    if found:
+        running = yield from _running(keys.prefix, sorted({w.queue for w in found}))
+        found = [_now_running(w, running.get(w.id, [])) for w in found]
     return sorted(found, key=lambda w: (w.queue, w.id))
+
+
+def _running(prefix: str, queues: Sequence[str]) -> Conversation[dict[str, list[tuple[str, int]]]]:
+    """The jobs running now on ``queues``, by the id of the worker holding their lease: (job id, started at ms)."""
+    every = [QueueKeys(name, prefix) for name in queues]
+    ids = yield Batch.of([("ZRANGE", k.active, 0, RUNNING_SHOWN - 1) for k in every])
+    lookups = [(k, [text(i) for i in found]) for k, found in zip(every, ids, strict=True) if found]
+    if not lookups:
+        return {}
+    records = yield Batch.of([("HMGET", k.jobs, *job_ids) for k, job_ids in lookups])
+    by_worker: dict[str, list[tuple[str, int]]] = {}
+    for (_, job_ids), raws in zip(lookups, records, strict=True):
+        for job_id, raw in zip(job_ids, raws, strict=True):
+            try:
+                record = json.loads(raw)
+                holder = str(record["token"]).rpartition(".")[0]
+                started = int(record["started_at"])
+            except (TypeError, ValueError, KeyError):  # removed meanwhile, or not (yet) a claimed record
+                continue
+            by_worker.setdefault(holder, []).append((job_id, started))
+    return by_worker
+
+
+def _now_running(worker: RegisteredWorker, jobs: list[tuple[str, int]]) -> RegisteredWorker:
+    """The worker with the jobs it runs now (oldest first); ``busy``/``idle`` follow them."""
+    state = worker.state
+    if state in ("busy", "idle"):
+        state = "busy" if jobs else "idle"
+    return replace(worker, jobs=tuple(sorted(jobs, key=lambda job: (job[1], job[0]))), state=state)

@@ -36,6 +36,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from multiprocessing import resource_tracker
 from typing import Any
 
 from queuesim.queue.logformat import FORMATS, LEVELS, configure_logging
@@ -127,11 +128,23 @@ class _Stop:
         return self.signals > 0
 
 
+#: The signals a supervisor blocks while it starts a worker process: the child inherits the mask and
+#: unblocks them once its handlers are in place (:func:`_ready_for_signals`), so a signal that comes
+#: while it is still importing waits for them instead of killing it half-started.
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
 def _signals(command: WorkerCommand) -> tuple[signal.Signals, ...]:
     if command.supervised:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         return (signal.SIGTERM,)
     return (signal.SIGINT, signal.SIGTERM)
+
+
+def _ready_for_signals(command: WorkerCommand) -> None:
+    """A supervised process has its handlers: let the signals its supervisor blocked for its start through."""
+    if command.supervised:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 def _connect(command: WorkerCommand, stop: _Stop) -> Any:
@@ -167,6 +180,7 @@ def _serve_threads(command: WorkerCommand, handler: Callable[..., Any]) -> int:
     stop = _Stop()
     handled = _signals(command)
     previous = {s: signal.signal(s, lambda signum, frame: stop(signum)) for s in handled}
+    _ready_for_signals(command)
     try:
         try:
             client = _connect(command, stop)
@@ -214,6 +228,7 @@ async def _serve_async(command: WorkerCommand, handler: Callable[..., Any]) -> i
     handled = _signals(command)
     for s in handled:
         loop.add_signal_handler(s, stop, s)
+    _ready_for_signals(command)
     try:
         try:
             probe = await asyncio.to_thread(_connect, command, stop)  # the startup wait, off the loop
@@ -311,8 +326,17 @@ def supervise(command: WorkerCommand) -> int:
 
 
 def _start(context: Any, command: WorkerCommand, n: int) -> Any:
+    """Start a worker process with SIGINT and SIGTERM blocked (it unblocks them once it handles them):
+    a Ctrl-C or a SIGTERM during its start-up then stops it gracefully instead of killing it mid-import."""
     process = context.Process(target=_child, args=(command,), name=f"worker-{n + 1}")
-    process.start()
+    # the first start also starts multiprocessing's resource tracker, which unblocks both signals
+    # after starting it: start it first, so the mask below holds while the worker process starts
+    resource_tracker.ensure_running()
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        process.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     return process
 
 

@@ -18,8 +18,10 @@ def slow(job: Any) -> dict[str, Any]:
 
 
 def nap(job: Any) -> int:
-    """20 ms of work that needs no Redis (it goes on while Redis is down)."""
+    """20 ms of work between a progress report and a log line (both wait for Redis while it is down)."""
+    job.progress(0, 1)
     time.sleep(0.02)
+    job.log("napped")
     return int(job.data)
 
 

@@ -55,14 +55,45 @@ def test_the_worker_and_info_commands_run_and_the_others_say_what_to_install(
         from queuesim.cli import main
         print("info", main(["info", "--redis", {url!r}]))
         print("worker", main(["worker", "tests.queue.cmd_handlers:quick", "--redis", {url!r}, "--burst"]))
-        print("demo", main(["demo"]))
+        print("simulate", main(["simulate", "queue"]))
+        print("serve", main(["serve", "dashboard"]))
+        print("nonsense", main(["nonsense"]))
     """)
     assert done.returncode == 0, done.stderr
     assert "info 0" in done.stdout
     assert "worker 0" in done.stdout
-    assert "demo 2" in done.stdout
-    assert "no command 'demo' here" in done.stderr
-    assert "pip install 'queuesim[" in done.stderr
+    assert ("simulate 2" in done.stdout, "serve 2" in done.stdout, "nonsense 2" in done.stdout) == (True,) * 3
+    lines = done.stderr.splitlines()
+    simulate = next(line for line in lines if line.startswith("queuesim simulate:"))
+    assert "which is not installed: pip install 'queuesim[sim]'" in simulate  # the extra this command needs
+    serve = next(line for line in lines if line.startswith("queuesim serve:"))
+    assert "pip install 'queuesim[web]'" in serve
+    assert any(line.startswith("queuesim: no command 'nonsense' here") for line in lines)
+
+
+def test_help_names_the_commands_that_are_not_installed() -> None:
+    done = light("""
+        from queuesim.cli import build_parser
+        build_parser().print_help()
+    """)
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())
+    assert "Not installed here:" in text
+    assert "demo, simulate (queuesim[sim])" in text
+    assert "reset, serve (queuesim[web])" in text
+
+
+def test_the_command_table_matches_what_the_modules_register() -> None:
+    """COMMANDS_OF (used when a module cannot be imported) lists exactly what each module registers."""
+    import argparse
+    import importlib
+
+    from queuesim.cli import COMMANDS_OF
+
+    for name, commands in COMMANDS_OF.items():
+        sub = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(name).register(sub)
+        assert tuple(sorted(sub.choices)) == tuple(sorted(commands)), name
 
 
 def test_without_a_url_the_missing_embedded_store_is_named() -> None:

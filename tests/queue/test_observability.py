@@ -4,6 +4,7 @@ and stats that count no outage as work time."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -69,6 +70,45 @@ def test_info_json_shows_queues_rates_and_the_live_workers(shared_store: tuple[s
     assert entry["jobs"][0]["started_at"] <= seen["at"]
     assert entry["kind"] == "threads"
     assert client.zcard("qs:workers") == 0  # the worker left the registry when it stopped
+
+
+def test_the_jobs_a_worker_runs_are_read_now_not_from_its_last_heartbeat(r: redis.Redis) -> None:
+    """With a heartbeat of a minute, the registry still shows the job running now (read from the lease tokens
+    of the active jobs), not the one the last beat listed, and an idle worker as idle."""
+    q = Queue("now", redis=r)
+    first, second = q.add("first"), q.add("second")
+    gates = {first.id: threading.Event(), second.id: threading.Event()}
+    started: list[str] = []
+
+    def handler(job: Any) -> None:
+        started.append(job.id)
+        gates[job.id].wait(30)
+
+    worker = Worker(q, handler, name="w-slow-beat", heartbeat_ms=60_000, poll_interval=0.05)
+    thread = threading.Thread(target=worker.run, kwargs={"handle_signals": False}, daemon=True)
+    thread.start()
+    driver = SyncDriver(r)
+    try:
+        wait_for(lambda: started == [first.id], what="the first job to start")
+        [entry] = wait_for(lambda: driver.run(registry.live_workers(q.keys)), what="the worker registered")
+        assert ([j for j, _ in entry.jobs], entry.state) == ([first.id], "busy")
+        beat = entry.beat_at
+        gates[first.id].set()
+        wait_for(lambda: started == [first.id, second.id], what="the second job to start")
+        [entry] = driver.run(registry.live_workers(q.keys))
+        assert entry.beat_at == beat  # no heartbeat since ...
+        assert ([j for j, _ in entry.jobs], entry.state) == ([second.id], "busy")  # ... yet it shows the job now
+        assert entry.jobs[0][1] == q.get_job(second.id).started_at
+        gates[second.id].set()
+        assert second.wait(10) is JobState.COMPLETE
+        [entry] = driver.run(registry.live_workers(q.keys))
+        assert (entry.jobs, entry.state) == ((), "idle")
+    finally:
+        for gate in gates.values():
+            gate.set()
+        worker.stop()
+        thread.join(10)
+        q.close()
 
 
 def test_info_text_and_watch(shared_store: tuple[str, redis.Redis]) -> None:
@@ -190,3 +230,40 @@ def test_an_outage_is_not_counted_as_work_time(make_queue: Any, clock: Any) -> N
     assert got.duration == 250  # not 60,250
     assert queue.stats()["work_time"] == 250
     assert got.finished_at == (got.started_at or 0) + 250
+
+
+def test_an_idle_worker_logs_when_redis_is_lost_and_when_it_is_back(
+    make_queue: Any, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An idle worker talks to Redis only to beat (and wait for work): a beat that fails starts the outage,
+    the first that succeeds ends it, one line each."""
+    queue = make_queue()
+    down = threading.Event()
+
+    class FlakyDriver(SyncDriver):
+        __slots__ = ()
+
+        def execute(self, step: Any, pin: Any = None) -> Any:
+            if down.is_set():
+                raise redis.ConnectionError("Redis went away")
+            return super().execute(step, pin)
+
+    queue.driver = FlakyDriver(queue.client)
+    worker = Worker(queue, lambda job: None, poll_interval=0.05, heartbeat_ms=20, name="idle")
+    caplog.set_level(logging.WARNING, logger="queuesim.worker")
+    thread = threading.Thread(target=worker.run, kwargs={"handle_signals": False}, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: queue.client.exists("qs:worker:idle"), what="the first beat")
+        down.set()
+        wait_for(lambda: worker.stats.outages == 1, what="the worker to see the outage")
+        down.clear()
+        wait_for(lambda: any("Redis is back" in r.getMessage() for r in caplog.records), what="the line saying so")
+    finally:
+        down.clear()
+        worker.stop()
+        thread.join(10)
+    lines = [r.getMessage() for r in caplog.records if "Redis" in r.getMessage()]
+    assert len(lines) == 2, lines  # one line for the outage, one for its end
+    assert lines[0].startswith("worker idle lost Redis (Redis went away)")
+    assert lines[1].startswith("worker idle: Redis is back after")

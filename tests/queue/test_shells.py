@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 from typing import Any
 
 import pytest
 import redis
+from polling import wait_for
 from shells import Shell
 
 from queuesim import InvalidTransition, JobFailed, JobNotFound
@@ -202,3 +204,121 @@ def test_close_stops_the_listener(shell: Shell) -> None:
     assert "listening" in repr(q.events)
     shell.do(q.close())
     assert "idle" in repr(q.events)
+
+
+def test_names_stats_and_kue_s_job_get(shell: Shell) -> None:
+    email, sms = shell.queue("email"), shell.queue("sms")
+    job = shell.do(email.add({"to": "ada"}, attempts=1))
+    shell.do(sms.add(2))
+    assert shell.do(email.names()) == shell.do(sms.names()) == ["email", "sms"]
+    got = shell.do(type(job).get(email, job.id))
+    assert (type(got), got.data, got.state) == (type(job), {"to": "ada"}, JobState.INACTIVE)
+
+    def fail(j: Any) -> None:
+        raise ValueError("no")
+
+    shell.work(email, fail)
+    stats = shell.do(email.stats())
+    assert {k: stats[k] for k in ("inactive", "failed", "completed_total", "failed_total")} == {
+        "inactive": 0, "failed": 1, "completed_total": 0, "failed_total": 1}
+    assert shell.do(sms.stats())["inactive"] == 1
+
+
+def test_queue_requeue_and_set_priority_by_id(shell: Shell) -> None:
+    q = shell.queue()
+    job = shell.do(q.add("x", attempts=2))
+    waiting = shell.do(q.add("y"))
+
+    def fail(j: Any) -> None:
+        raise ValueError("no")
+
+    shell.work(q, fail)  # both attempts of x, one of y
+    assert shell.do(q.requeue(job.id, reset_attempts=False)) is JobState.INACTIVE
+    assert shell.do(q.get_job(job.id)).attempts == 2  # Kue's: the count stays
+    assert shell.do(q.move(job.id, "failed")) is JobState.FAILED
+    assert shell.do(q.requeue(job.id)) is JobState.INACTIVE
+    assert shell.do(q.get_job(job.id)).attempts == 0  # BullMQ's resetAttemptsMade, the default
+    shell.do(q.requeue(waiting.id))
+    assert shell.do(q.set_priority(waiting.id, "high")) is JobState.INACTIVE
+    assert [j.data for j in shell.do(q.jobs("inactive"))] == ["y", "x"]
+    assert shell.do(q.get_job(waiting.id)).priority == -10
+    moves = [e.args for e in shell.do(q.events.history(waiting.id)) if e.name == "move"]
+    assert moves[-1] == ("inactive", "inactive", -10)
+    with pytest.raises(JobNotFound):
+        shell.do(q.requeue(99))
+
+
+def test_a_paused_worker_claims_nothing_until_resumed(shell: Shell, r: redis.Redis) -> None:
+    q = shell.queue()
+    worker = shell.worker(q, lambda j: "ran", poll_interval=0.05, heartbeat_ms=20)
+    shell.call(worker.pause)
+    running = shell.start(worker)
+    try:
+        job = shell.do(q.add(1))
+
+        def paused_beat_after_the_job() -> bool:
+            entry = r.hgetall(q.keys.worker(worker.id))
+            return bool(entry) and entry["state"] == "paused" and int(entry["beat_at"]) > (job.created_at or 0)
+
+        wait_for(paused_beat_after_the_job, what="a heartbeat saying paused, after the job was saved")
+        shell.do(job.refresh())
+        assert job.state is JobState.INACTIVE  # paused: the job waits
+        shell.call(worker.resume)
+        assert shell.do(job.wait(10)) is JobState.COMPLETE
+    finally:
+        stats = shell.stop(worker, running)
+    assert stats.completed == 1
+
+
+def test_wait_returns_the_failed_state(shell: Shell) -> None:
+    q = shell.queue()
+    job = shell.do(q.add("x"))
+
+    def fail(j: Any) -> None:
+        raise ValueError("no")
+
+    shell.work(q, fail)
+    assert shell.do(job.wait(5)) is JobState.FAILED
+
+
+class FlakyDriver:
+    """A queue's driver whose first ``failures`` runs fail as if Redis were down."""
+
+    def __init__(self, inner: Any, failures: int) -> None:
+        self.inner = inner
+        self.failures = failures
+
+    def run(self, conversation: Any) -> Any:
+        if self.failures:
+            self.failures -= 1
+            conversation.close()
+            error = redis.ConnectionError("Error 111 connecting to redis. Connection refused.")
+            if inspect.iscoroutinefunction(self.inner.run):
+                return _raising(error)
+            raise error
+        return self.inner.run(conversation)
+
+
+async def _raising(error: BaseException) -> Any:
+    raise error
+
+
+def test_a_handler_s_progress_and_log_wait_out_an_outage(shell: Shell) -> None:
+    """A job its worker runs (it holds the lease token) does not fail because Redis blinked in a report;
+    a job loaded by anyone else raises at once."""
+    q = shell.queue()
+    saved = shell.do(q.add("x"))
+    job = shell.do(q.get_job(saved.id))
+    real = q.driver
+    q.driver = FlakyDriver(real, failures=1)
+    with pytest.raises(redis.ConnectionError):
+        shell.do(job.progress(1, 4))  # not a handler's job: the caller decides
+    job._token = "w.1"  # as a worker's claim makes it
+    assert job.reporting
+    q.driver = FlakyDriver(real, failures=2)
+    assert shell.do(job.progress(1, 4)) == 25
+    q.driver = FlakyDriver(real, failures=2)
+    shell.do(job.log("after %s", "the outage"))
+    q.driver = real
+    assert shell.do(job.logs()) == ["after the outage"]
+    assert shell.do(q.get_job(saved.id)).percent == 25

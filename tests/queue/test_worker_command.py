@@ -247,3 +247,29 @@ def _count(q: Queue) -> int:
     with contextlib.suppress(redis.ConnectionError, redis.TimeoutError):
         return q.counts()["complete"]
     return 0
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_a_signal_while_the_processes_start_stops_them_cleanly(server: RedisServer, tmp_path: Path, how: str) -> None:
+    """Ctrl-C (SIGINT to the whole process group) or SIGTERM to the supervisor just after it started its worker
+    processes, while they are still importing: they stop gracefully, no traceback, exit code 0."""
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(worker_args("cmd_handlers:quick", "--redis", server.url, "-p", "2"),
+                                stdout=subprocess.DEVNULL, stderr=out, start_new_session=True)
+        try:
+            wait_for(lambda: "started 2 worker processes" in log.read_text(), what="the supervisor's first line")
+            if how == "ctrl-c":
+                os.killpg(proc.pid, signal.SIGINT)
+            else:
+                proc.send_signal(signal.SIGTERM)
+            code = proc.wait(60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    err = log.read_text()
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert "KeyboardInterrupt" not in err
+    assert "every worker process stopped\n" in err  # none "with an error"
