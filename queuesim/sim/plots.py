@@ -278,7 +278,8 @@ def _short(text: str, limit: int) -> str:
 
 def _char_width(ax: Axes, span: float) -> float:
     """The width of one character of an 8-point label, in data units along x."""
-    width_inches = float(ax.get_position().width * ax.figure.get_figwidth())
+    figure: Any = ax.figure
+    width_inches = float(ax.get_position().width * figure.get_figwidth())
     return span / (width_inches * 72 / (8 * 0.6))
 
 
