@@ -14,19 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 from queuesim.race.simulation import Run
-from queuesim.race.trace import format_state
+from queuesim.race.trace import format_state, state_changes
 
 __all__ = ["plot_swimlanes"]
 
 _STATE = 24  # characters of a whole store shown on its lane; longer stores show what changed
-
-
-def _changes(before: dict[str, str] | None, after: dict[str, str] | None) -> str:
-    """What changed in the store: ``key=value`` of the keys written, ``key deleted`` of the others."""
-    before, after = before or {}, after or {}
-    parts = [f"{key}={value}" for key, value in after.items() if before.get(key) != value]
-    parts += [f"{key} deleted" for key in before if key not in after]
-    return " ".join(parts)
 
 
 def plot_swimlanes(run: Run, ax: Any = None, *, title: str | None = None, show_state: bool = True) -> Any:
@@ -52,7 +44,7 @@ def plot_swimlanes(run: Run, ax: Any = None, *, title: str | None = None, show_s
         state = None
         if with_state:
             whole = format_state(entry.state)
-            state = whole if len(whole) <= _STATE else _changes(previous, entry.state)
+            state = whole if len(whole) <= _STATE else state_changes(previous, entry.state)
             previous = entry.state
         received = entry.received if entry.received is not None else entry.at
         events.append(LaneEvent(f"client {entry.client}", entry.sent * 1000, entry.at * 1000, received * 1000,
