@@ -32,7 +32,7 @@ __all__ = ["DemoReport", "DemoSettings", "run_demo"]
 
 @dataclass(frozen=True, slots=True)
 class DemoSettings:
-    """How big the demo's runs are (the defaults: about 79 runs, 45-60 s on 2 busy cores)."""
+    """How big the demo's runs are (the defaults: 79 runs, 45-75 s on 2 cores)."""
 
     seed: int = 1
     race_rates: tuple[float, ...] = (100, 300, 1_000, 3_000, 10_000)
