@@ -59,8 +59,11 @@ practice: $(STAMP)
 	$(BIN)/python notebooks/practice/build.py
 
 # JupyterLab on notebooks/, opened at the way in (the kernel is this .venv's Python).
+# Jupyter refuses to run as root unless told: as root (a container), --allow-root.
+USER_ID ?= $(shell id -u 2>/dev/null)
+LAB_ROOT := $(if $(filter 0,$(USER_ID)),--allow-root)
 lab: $(STAMP)
-	cd notebooks && ../$(BIN)/jupyter lab 00_start_here.ipynb
+	cd notebooks && ../$(BIN)/jupyter lab $(LAB_ROOT) 00_start_here.ipynb
 
 # The book: docs/ and the notebooks with their committed outputs, as a static site in build/book
 # (open build/book/index.html). Warnings are errors; tests/book builds it again and reads it in Chromium.

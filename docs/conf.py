@@ -46,10 +46,13 @@ napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 
 html_theme = "sphinx_book_theme"
-html_title = "queuesim"
+# the book's title is the specification's: its first line, "# queuesim — the exercises"
+html_title = (ROOT / "docs" / "SPEC.md").read_text(encoding="utf-8").splitlines()[0].lstrip("# ").strip()
 html_context = {"default_mode": "light"}  # no "invalid theme mode" console error on a first visit
 html_favicon = "_static/favicon.svg"
 html_theme_options = {
+    # one search box, the sidebar's: pydata-sphinx-theme 0.20 also puts one in a header bar above it
+    "navbar_persistent": [],
     "show_toc_level": 2,
     "use_download_button": False,
     "use_fullscreen_button": False,

@@ -209,9 +209,32 @@ def bench_queue(
 
     Yields one :class:`BenchResult` per measurement: ``enqueue``, ``enqueue_bulk``,
     ``process`` per concurrency (thread worker, then asyncio worker) and ``latency``.
+    When it ends (or is stopped), the ``bench`` queue's keys are deleted and its
+    name leaves the queue registry (``qs:queues``); other queues are untouched.
     """
     if jobs < 1 or latency_samples < 1:
         raise ValueError("jobs and latency samples must be >= 1")
+    try:
+        yield from _measure(client, url, jobs, concurrencies, latency_samples, metrics, progress)
+    finally:
+        _clean_up(client)
+
+
+def _clean_up(client: redis.Redis) -> None:
+    """Delete the bench queue's keys and take its name out of the registry (the set goes when it empties)."""
+    queue = _fresh(client)
+    client.srem(queue.keys.registry, BENCH_QUEUE)
+
+
+def _measure(
+    client: redis.Redis,
+    url: str | None,
+    jobs: int,
+    concurrencies: tuple[int, ...],
+    latency_samples: int,
+    metrics: tuple[str, ...],
+    progress: Callable[[str], None] | None,
+) -> Iterator[BenchResult]:
     say = progress or (lambda _msg: None)
     if "enqueue" in metrics:
         say("enqueue")
@@ -228,7 +251,6 @@ def bench_queue(
     if "latency" in metrics:
         say("latency")
         yield _latency(client, latency_samples, max(concurrencies))
-    _fresh(client)
 
 
 def format_table(results: list[BenchResult]) -> str:

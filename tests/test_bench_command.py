@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 import socket
+from typing import Any
 
 import pytest
+import redis
 
+from queuesim.benchmark import bench_queue
 from queuesim.cli import main
+from queuesim.connection import connect
+from queuesim.queue.queue import Queue
 
 REQUIRED = {"metric", "jobs", "seconds", "jobs_per_s", "concurrency", "round_trips_per_job"}
 
@@ -44,3 +49,26 @@ def test_bad_counts_are_refused_before_connecting(capsys: pytest.CaptureFixture[
     code = main(["bench", "queue", "--jobs", "0", "--redis", "redis://127.0.0.1:1/0"])
     assert code == 2
     assert "--jobs, --latency-samples and --concurrency must be >= 1" in capsys.readouterr().err
+
+
+def test_the_benchmark_leaves_the_store_as_it_found_it(connected: Any, store_url: str | None) -> None:
+    client = connect(store_url, embedded=store_url is None)  # the store the asyncio worker reaches too
+    # another queue is registered and holds a job: the benchmark's cleanup must not touch it
+    other = Queue("other", redis=client)
+    other.add({"keep": True})
+    before = {key: client.type(key) for key in client.scan_iter()}
+    assert client.smembers("qs:queues") == {"other"}
+    results = list(bench_queue(client, url=store_url, jobs=20, concurrencies=(2,), latency_samples=5))
+    assert [result.metric for result in results] == ["enqueue", "enqueue_bulk", "process", "process", "latency"]
+    assert client.smembers("qs:queues") == {"other"}  # "bench" registered itself while it ran, and left
+    assert {key: client.type(key) for key in client.scan_iter()} == before
+    assert other.counts()["inactive"] == 1
+
+
+def test_a_stopped_benchmark_cleans_up_too(r: redis.Redis) -> None:
+    measurements = bench_queue(r, jobs=20, concurrencies=(2,), latency_samples=5)
+    assert next(measurements).metric == "enqueue"
+    assert r.sismember("qs:queues", "bench")  # mid-run: the queue is registered and holds jobs
+    measurements.close()
+    assert not r.exists("qs:queues")
+    assert list(r.scan_iter()) == []

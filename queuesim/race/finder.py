@@ -108,10 +108,10 @@ class Finding:
         plural = "s" if self.schedules != 1 else ""
         if not self.violation:
             clients = f"{self.load.clients} client{'s' if self.load.clients != 1 else ''}"
-            return f"no violation in {self.schedules} schedule{plural} of {clients}"
+            return f"no violation in {self.schedules} schedule{plural} of {clients} ({self.load.checks})"
         lines = [
-            f"VIOLATION in schedule {self.schedules} (seed {self.seed}, {self.run.scheduler if self.run else ''}): "
-            f"{self.message}"
+            f"VIOLATION in schedule {self.schedules} (seed {self.seed}, {self.run.scheduler if self.run else ''}; "
+            f"{self.load.checks}): {self.message}"
         ]
         if self.counterexample is not None:
             kind = "minimised counterexample" if self.counterexample.minimised else "counterexample (not minimised)"

@@ -152,6 +152,15 @@ class Load:
         return f"<Load {_name(self.target)} × {self.clients} clients, rtt {self.rtt_ms:g} ms>"
 
     @property
+    def checks(self) -> str:
+        """When the invariant is checked, in words, for verdicts: after every command, or only at the end."""
+        if self.invariant is None:
+            return "no invariant: only errors are looked for"
+        if self.check_every_command:
+            return "invariant checked after every command and at the end"
+        return "invariant checked only at the end, once every client had ended"
+
+    @property
     def is_async(self) -> bool:
         """Whether the target is an ``async def`` function."""
         return inspect.iscoroutinefunction(self.target)

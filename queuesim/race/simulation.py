@@ -115,7 +115,12 @@ class Run:
         """The interleaved trace, each client's result and the verdict, as text."""
         lines = [format_trace(self.trace, [c.client for c in self.clients], self.initial_state)]
         lines += [c.describe() for c in self.clients]
-        lines.append(f"invariant violated: {self.violation}" if self.violated else "invariant held")
+        checked = self.load.checks.removeprefix("invariant ")
+        if self.load.invariant is None:
+            lines.append(self.load.checks)
+        else:
+            lines.append(f"invariant violated ({checked}): {self.violation}" if self.violated
+                         else f"invariant held ({checked})")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -496,7 +501,7 @@ def run(
     load: Load,
     *,
     seed: int = 1,
-    scheduler: str = "random",
+    scheduler: str = "mixed",
     record_state: bool = False,
     stores: Stores | None = None,
     steps: Callable[[int], int] | None = None,
@@ -507,9 +512,8 @@ def run(
     finder found.
 
     Args:
-        scheduler: ``random`` (default: random arrivals and delays), ``pct`` or ``mixed``
-            (the finder's default: random or PCT, as the seed draws; see
-            :mod:`queuesim.race.schedulers`).
+        scheduler: ``mixed`` (default, as the finder's: random or PCT, as the seed draws),
+            ``random`` (random arrivals and delays) or ``pct`` (see :mod:`queuesim.race.schedulers`).
         record_state: keep a snapshot of the store after every command in the trace.
         stores: where a series of runs keeps its data (one store reused).
         steps: PCT's k for a seed (default: :func:`sequential_steps` of the load).

@@ -27,11 +27,13 @@ __all__ = [
     "format_value",
     "preemptions",
     "stable_repr",
+    "state_changes",
 ]
 
 _WORD = 24  # longest argument shown in full (Lua sources, long values are cut)
 _REPLY = 40
 _COLUMN = 44
+_STATE_LINE = 60  # a longer store is shown as what each command changed
 _SOURCE = 16  # Lua source shown in EVAL and SCRIPT LOAD
 
 
@@ -171,6 +173,14 @@ def format_state(state: dict[str, str] | None, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def state_changes(before: dict[str, str] | None, after: dict[str, str] | None) -> str:
+    """What changed in the store: ``key=value`` of the keys written, ``key deleted`` of the others."""
+    before, after = before or {}, after or {}
+    parts = [f"{key}={value}" for key, value in after.items() if before.get(key) != value]
+    parts += [f"{key} deleted" for key in before if key not in after]
+    return " ".join(parts)
+
+
 def _cell(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -183,7 +193,8 @@ def format_trace(
     Each cell reads ``COMMAND → REPLY``; the first column is the virtual time (ms)
     at which the command took effect. When the trace recorded the store's state, a
     last column shows it after each command (and a first row, ``initial``, the store
-    before the first command).
+    before the first command); when a state is too long for one line, the column
+    shows only what each command changed (``store: what changed``), never a cut state.
     """
     shown = sorted({e.client for e in trace}) if clients is None else list(clients)
     if not trace:
@@ -194,16 +205,19 @@ def format_trace(
     width = max(width, max(len(f"client {c}") for c in shown))
     with_state = any(e.state is not None for e in trace)
     header = ["  t (ms)", *[f"client {c}".ljust(width) for c in shown]]
+    whole = with_state and all(len(format_state(s, 10**6)) <= _STATE_LINE for s in [initial, *(e.state for e in trace)])
     if with_state:
-        header.append("store after")
+        header.append("store after" if whole else "store: what changed")
     lines = ["  ".join(header).rstrip()]
     if with_state and initial is not None:
-        lines.append("  ".join(["   setup", *[" " * width for _ in shown], format_state(initial)]))
+        lines.append("  ".join(["   setup", *[" " * width for _ in shown], format_state(initial, 10**6)]))
+    previous = initial
     for entry, cell in zip(trace, cells, strict=True):
         row = [f"{entry.at * 1000:8.3f}"] + [""] * len(shown)
         row[1 + column[entry.client]] = _cell(cell, width)
         parts = [row[0], *[c.ljust(width) for c in row[1:]]]
         if with_state:
-            parts.append(format_state(entry.state))
+            parts.append(format_state(entry.state) if whole else state_changes(previous, entry.state))
+            previous = entry.state
         lines.append("  ".join(parts).rstrip())
     return "\n".join(lines)

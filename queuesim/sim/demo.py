@@ -32,7 +32,7 @@ __all__ = ["DemoReport", "DemoSettings", "run_demo"]
 
 @dataclass(frozen=True, slots=True)
 class DemoSettings:
-    """How big the demo's runs are (the defaults finish in about 25 s on 2 cores)."""
+    """How big the demo's runs are (the defaults: 79 runs, 45-75 s on 2 cores)."""
 
     seed: int = 1
     race_rates: tuple[float, ...] = (100, 300, 1_000, 3_000, 10_000)
@@ -208,7 +208,7 @@ def _bar() -> Progress:
     from tqdm.auto import tqdm
 
     def wrap(items: Iterable[Any]) -> Iterable[Any]:
-        bar: Iterable[Any] = tqdm(items, desc="demo", unit="run", file=sys.stderr, leave=False)
+        bar: Iterable[Any] = tqdm(items, desc="demo", unit="run", file=sys.stderr)  # left at N/N when done
         return bar
 
     return wrap
@@ -243,18 +243,20 @@ def _write(report: DemoReport, out_dir: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from queuesim.sim.plots import PAGE_STYLE, plot_grouped_bars, plot_race_sweep, plot_sim_vs_theory
+    from queuesim.sim.plots import PAGE_STYLE, legend_below, plot_grouped_bars, plot_race_sweep, plot_sim_vs_theory
     from queuesim.sim.theory import mmc
 
     files = []
     with plt.style.context(PAGE_STYLE):
         s = report.settings
-        fig, (left, right) = plt.subplots(1, 2, figsize=(7.5, 3.4))
+        fig, (left, right) = plt.subplots(1, 2, figsize=(7.5, 3.8))
         plot_race_sweep(left, report.race, "oversold", ceiling=s.race_clients - s.race_stock,
                         ceiling_label=f"every buyer confirmed ({s.race_clients - s.race_stock})",
-                        ylabel="units oversold (mean per sale)", title="Oversell")
-        plot_race_sweep(right, report.race, "retries", ylabel="WATCH retries (mean per sale)", title="Retries")
+                        ylabel="units oversold (mean per sale)", title="Oversell", legend=False)
+        plot_race_sweep(right, report.race, "retries", ylabel="WATCH retries (mean per sale)", title="Retries",
+                        legend=False)
         right.set_xlabel("λ·RTT")
+        legend_below(fig, [left, right])  # under the panels: inside, it covered the naive line
         files.append(_save(fig, out_dir / "race.png"))
         plt.close(fig)
 

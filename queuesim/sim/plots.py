@@ -22,6 +22,7 @@ __all__ = [
     "PAGE_STYLE",
     "STRATEGY_STYLES",
     "LaneEvent",
+    "legend_below",
     "plot_coverage",
     "plot_grouped_bars",
     "plot_race_sweep",
@@ -203,12 +204,15 @@ def plot_race_sweep(
     ceiling_label: str | None = None,
     ylabel: str | None = None,
     title: str | None = None,
+    legend: bool = True,
 ) -> Axes:
     """A race sweep (``RacePoint`` s of a sweep): ``measure`` against λ·RTT, one line per strategy.
 
     Strategies are drawn in :data:`STRATEGY_STYLES`, so lines that coincide stay
     distinguishable; x is logarithmic. ``ceiling`` draws a dotted horizontal line
     (e.g. buyers − stock, the most a sale can oversell), labelled ``ceiling_label``.
+    ``legend=False`` leaves the legend out (for :func:`legend_below`, one legend for
+    several panels, where none can cover a line).
     """
     strategies = list(dict.fromkeys(p.strategy for p in points))
     if not strategies:
@@ -221,14 +225,31 @@ def plot_race_sweep(
         ax.axhline(ceiling, color="gray", linestyle=(0, (1, 3)), linewidth=1,
                    label=ceiling_label or f"ceiling {ceiling:g}")
     ax.set_xscale("log")
+    ax.tick_params(axis="x", which="minor", labelbottom=False)  # over a short range they overlap
     _label_axes(ax, "λ·RTT (buyers arriving within one round trip)", ylabel, title)
-    ax.legend()
+    if legend:
+        ax.legend()
     return ax
+
+
+def legend_below(fig: Any, axes: Sequence[Axes], *, columns: int | None = None) -> Any:
+    """One legend for the series of ``axes`` (each label once), under the panels, outside every plot.
+
+    Needs the constrained layout of :data:`PAGE_STYLE`; returns the legend.
+    """
+    handles: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    if not handles:
+        raise ValueError("no labelled series to put in a legend")
+    return fig.legend(list(handles.values()), list(handles), loc="outside lower center",
+                      ncols=columns or len(handles), frameon=False)
 
 
 @dataclass(frozen=True, slots=True)
 class LaneEvent:
-    """One command of a client's conversation, for :func:`plot_swimlanes` (times in the plot's unit, e.g. ms)."""
+    """One round trip of a client, for :func:`plot_swimlanes` (times in the plot's unit, e.g. ms)."""
 
     #: the client's lane (its name)
     lane: str
@@ -238,55 +259,130 @@ class LaneEvent:
     applied: float
     #: when the reply reached the client
     replied: float
-    #: what to write at the server: the command and its reply
+    #: what to write by it: the command and its reply, in one line (cut to fit)
     label: str
+    #: whether the reply was a value (``False``: an error, labelled in red)
+    ok: bool = True
+    #: what the store holds right after it, for the store's lane (``None``: no store lane)
+    state: str | None = None
+
+
+_LANE_COLORS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C")
+_LABEL = 30  # characters of a command's label, at most
+_STATE = 24  # characters of a store label, at most
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _char_width(ax: Axes, span: float) -> float:
+    """The width of one character of an 8-point label, in data units along x."""
+    figure: Any = ax.figure
+    width_inches = float(ax.get_position().width * figure.get_figwidth())
+    return span / (width_inches * 72 / (8 * 0.6))
+
+
+def _fit(labels: Sequence[tuple[float, str]], levels: int, char: float, limit: int) -> list[tuple[int, str]]:
+    """A level for each label (the first where it does not overlap the one before it there), and its text cut
+    to the room its neighbours on that level leave; ``""`` where fewer than 4 characters fit."""
+    wanted = [min(len(text), limit) * char for _, text in labels]
+    right_edge = [float("-inf")] * levels
+    placed: list[int] = []
+    for (x, _), width in zip(labels, wanted, strict=True):
+        free = [level for level in range(levels) if right_edge[level] <= x - width / 2]
+        level = free[0] if free else min(range(levels), key=right_edge.__getitem__)
+        right_edge[level] = x + width / 2
+        placed.append(level)
+    out = []
+    for k, ((x, text), level) in enumerate(zip(labels, placed, strict=True)):
+        same = [labels[j][0] for j in range(len(labels)) if j != k and placed[j] == level]
+        room = min((abs(x - other) for other in same), default=float("inf"))
+        chars = limit if room == float("inf") else min(limit, int(room / char) - 1)
+        out.append((level, _short(text, chars) if chars >= 4 else ""))
+    return out
 
 
 def plot_swimlanes(
     ax: Axes,
     events: Sequence[LaneEvent],
     *,
-    server: str = "Redis",
+    lanes: Sequence[str] | None = None,
+    arrived: Mapping[str, float] | None = None,
+    ended: Mapping[str, float] | None = None,
+    server: str = "store",
     unit: str = "ms",
     title: str | None = None,
 ) -> Axes:
-    """A sequence diagram in virtual time: one lane per client, the server in the middle.
+    """Swimlanes in virtual time: one lane per client, each round trip a box from send to reply.
 
-    Each command is an arrow from its client's lane to the server (sent → applied)
-    and back (applied → replied), labelled at the instant the server applied it,
-    so the order in which the server saw the clients' commands can be read off
-    left to right. Lanes are ordered by first appearance; the first half go above
-    the server, the rest below.
+    The box spans the command's trip (sent at its left edge, answered at its
+    right edge); the thick mark inside is the instant the server applied it,
+    labelled ``COMMAND → REPLY`` (in red for an error reply). Read the marks from
+    left to right and you read the order the server saw, which is what decides a
+    race. When events carry a :attr:`LaneEvent.state`, a bottom lane named
+    ``server`` shows the store after each command, with a dotted line up to the
+    command that made it. The one drawing of the simulations' timelines and of the
+    race finder's counterexamples (:func:`queuesim.race.plot_swimlanes`).
+
+    Args:
+        lanes: the lanes, top to bottom (default: in order of first appearance).
+        arrived, ended: per lane, when the client started (``>``) and ended (``|``).
     """
-    if not events:
+    names = list(lanes) if lanes is not None else list(dict.fromkeys(e.lane for e in events))
+    if not events and not names:
         raise ValueError("no events to plot")
-    lanes = list(dict.fromkeys(e.lane for e in events))
-    above = lanes[: (len(lanes) + 1) // 2]
-    below = lanes[(len(lanes) + 1) // 2 :]
-    level = {lane: float(len(above) - i) for i, lane in enumerate(above)}
-    level.update({lane: -float(i + 1) for i, lane in enumerate(below)})
-    colors = {lane: f"C{i}" for i, lane in enumerate(lanes)}
-    start = min(e.sent for e in events)
-    end = max(e.replied for e in events)
-    for lane, y in [*level.items(), (server, 0.0)]:
-        ax.axhline(y, color="black" if lane == server else colors[lane], linewidth=2 if lane == server else 0.8,
-                   alpha=0.9 if lane == server else 0.5)
+    with_state = any(e.state is not None for e in events)
+    count = len(names) + (1 if with_state else 0)
+    lane_of = {name: float(count - 1 - n) for n, name in enumerate(names)}  # the first lane on top
+    color_of = {name: _LANE_COLORS[n % len(_LANE_COLORS)] for n, name in enumerate(names)}
+    store_lane = 0.0
+    times = [0.0, *(e.replied for e in events), *(arrived or {}).values(), *(ended or {}).values()]
+    start, end = min(times), max(times)
+    span = (end - start) or 1.0
+    ax.set_xlim(start - span * 0.06, end + span * 0.08)
+    char = _char_width(ax, span * 1.14)
+    marks: dict[str, list[tuple[float, str, bool]]] = {name: [] for name in names}
+    states: list[tuple[float, str]] = []
     for e in events:
-        y, color = level[e.lane], colors[e.lane]
-        for x0, y0, x1, y1 in ((e.sent, y, e.applied, 0.0), (e.applied, 0.0, e.replied, y)):
-            ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                        arrowprops={"arrowstyle": "-|>", "color": color, "linewidth": 1.2, "shrinkA": 0, "shrinkB": 0})
-        ax.plot([e.applied], [0.0], marker="o", color=color, markersize=5)
-        ax.annotate(e.label, xy=(e.applied, 0.0), xytext=(0, 8 if y > 0 else -8), textcoords="offset points",
-                    ha="center", va="bottom" if y > 0 else "top", fontsize=8, rotation=90 if len(lanes) > 2 else 0,
-                    color=color, bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
-                                       "alpha": 0.85})
-    ax.set_yticks([*level.values(), 0.0], [*level.keys(), server])
-    ax.set_ylim(min(level.values(), default=0.0) - 0.4, max(level.values(), default=0.0) + 0.4)
-    margin = 0.04 * (end - start or 1.0)
-    ax.set_xlim(start - margin, end + margin)
+        y, color = lane_of[e.lane], color_of[e.lane]
+        ax.barh(y, max(e.replied - e.sent, span * 0.002), left=e.sent, height=0.36, color=color, alpha=0.25,
+                edgecolor=color, linewidth=1.0)
+        ax.plot([e.applied, e.applied], [y - 0.18, y + 0.18], color=color, linewidth=3.0, solid_capstyle="butt")
+        marks[e.lane].append((e.applied, e.label, e.ok))
+        if with_state:
+            ax.plot([e.applied, e.applied], [store_lane + 0.25, y - 0.18], color=color, linewidth=0.8,
+                    linestyle=":")
+            states.append((e.applied, e.state or ""))
+    for name, placed in marks.items():  # above the boxes, then below, alternately
+        y = lane_of[name]
+        fitted = _fit([(at, text) for at, text, _ in placed], 2, char, _LABEL)
+        for (at, _, ok), (level, text) in zip(placed, fitted, strict=True):
+            if text:
+                ax.text(at, y + 0.22 if level == 0 else y - 0.24, text, fontsize=8, ha="center",
+                        va="bottom" if level == 0 else "top", color="black" if ok else "#B00020")
+    for (at, _), (level, text) in zip(states, _fit(states, 3, char, _STATE), strict=True):
+        if text:
+            ax.text(at, store_lane + 0.1 - 0.22 * level, text, fontsize=7.5, ha="center", va="bottom",
+                    color="#333333")
+    for name, at in (arrived or {}).items():
+        ax.plot([at], [lane_of[name]], marker=">", color="#555555", markersize=5)
+    for name, at in (ended or {}).items():
+        ax.plot([at], [lane_of[name]], marker="|", color="#555555", markersize=12)
+    ticks, labels = list(lane_of.values()), list(lane_of)
+    if with_state:
+        ticks.append(store_lane)
+        labels.append(server)
+        ax.axhline(store_lane + 0.5, color="#BBBBBB", linewidth=0.8)
+    ax.set_yticks(ticks, labels)
+    ax.set_ylim(-0.7, count - 0.3)
     ax.grid(axis="y", visible=False)
-    _label_axes(ax, f"virtual time ({unit})", None, title)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    _label_axes(ax, f"virtual time ({unit})", None, None)
+    if title is not None:
+        ax.set_title(title, fontsize=10)
     return ax
 
 

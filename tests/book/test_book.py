@@ -102,7 +102,11 @@ def visits(site: Path, served: str) -> dict[str, dict[str, Any]]:
                 ".cell_output img", "els => els.map(e => ({loaded: e.complete && e.naturalWidth > 0, "
                 "visible: e.getBoundingClientRect().width > 0}))")
             links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
-            found[name] = {"problems": problems, "figures": figures, "links": links, "url": page.url}
+            searches = page.eval_on_selector_all(  # search boxes a reader sees (a wide window)
+                ".search-button-field, input[type=search]", "els => els.filter(e => e.getBoundingClientRect()"
+                ".width > 0 && getComputedStyle(e).visibility !== 'hidden').length")
+            found[name] = {"problems": problems, "figures": figures, "links": links, "url": page.url,
+                           "searches": searches}
             page.close()
             page = context.new_page()
         browser.close()
@@ -117,6 +121,34 @@ def test_the_site_has_every_notebook_and_reference_page(site: Path) -> None:
         assert (site / f"{page}.html").is_file(), page
     for doc in (ROOT / "docs").glob("*.md"):
         assert (site / "docs" / f"{doc.stem}.html").is_file(), f"docs/{doc.name} is not in the book"
+
+
+def test_the_book_has_the_specifications_title_and_the_routes_before_the_reference(site: Path) -> None:
+    title = (ROOT / "docs" / "SPEC.md").read_text(encoding="utf-8").splitlines()[0].lstrip("# ")
+    assert title == "queuesim — the exercises"
+    page = (site / "notebooks" / "sim1_race_in_virtual_time.html").read_text(encoding="utf-8")
+    assert f"<title>Sim 1 — The race, in virtual time &#8212; {title}</title>" in page
+    index = (site / "docs" / "index.html").read_text(encoding="utf-8")
+    nav = index[index.index("bd-docs-nav"):]
+    nav = nav[:nav.index("</nav>")]  # the sidebar's table of contents
+    captions = re.findall(r'<span class="caption-text">([^<]+)</span>', nav)
+    assert captions == ["Start here", "Route 1 — the course, task by task",
+                        "Route 2 — practise, write the course's files yourself",
+                        "Route 3 — beyond the course, in virtual time", "Reference", "API"]
+    entries = re.findall(r'<a class="reference internal" href="([^"#]+)"', nav)
+    assert entries[0] == "../notebooks/00_start_here.html"
+    notebooks = [k for k, href in enumerate(entries) if "/notebooks/task" in href or "/notebooks/sim" in href]
+    assert notebooks == sorted(notebooks)
+    in_order = [f"{p.stem}.html" for kind in ("task", "sim")
+                for p in sorted((ROOT / "notebooks").glob(f"{kind}*.ipynb"))]
+    assert [entries[k].rsplit("/", 1)[1] for k in notebooks] == in_order  # the course's tasks, then the simulations
+    assert max(notebooks) < entries.index("exercises.html")  # the routes first, the reference after
+
+
+def test_every_page_shows_one_search_box(visits: dict[str, dict[str, Any]]) -> None:
+    counts = {name: visit["searches"] for name, visit in visits.items() if not name.startswith(("search", "genindex"))}
+    assert counts
+    assert {name: n for name, n in counts.items() if n != 1} == {}
 
 
 def test_every_page_loads_without_console_errors(visits: dict[str, dict[str, Any]]) -> None:
@@ -169,7 +201,7 @@ def test_a_broken_link_fails_the_build(tmp_path: Path) -> None:
     """The build's checks can fail: a page linking to a notebook that does not exist stops it."""
     docs = tmp_path / "docs"
     docs.mkdir()
-    for keep in ("conf.py", "_static", "_root"):
+    for keep in ("conf.py", "_static", "_root", "SPEC.md"):  # conf.py takes the book's title from SPEC.md
         source = ROOT / "docs" / keep
         (shutil.copytree if source.is_dir() else shutil.copy)(source, docs / keep)
     (docs / "index.md").write_text("# A book\n\n```{toctree}\npage\n```\n", encoding="utf-8")

@@ -94,7 +94,7 @@ def test_awaiting_something_that_needs_an_event_loop_stops_the_run() -> None:
 
     with pytest.raises(RaceError, match=r"client 0 \(schedule seed 1\): awaits something that needs an asyncio "
                                         r"event loop"):
-        run(Load(bounded, clients=1))
+        run(Load(bounded, clients=1), scheduler="random")
 
 
 def test_run_coroutine_without_a_loop() -> None:

@@ -218,7 +218,7 @@ def test_a_command_the_store_lacks_is_refused_with_client_command_and_seed() -> 
 
     with pytest.raises(RaceError, match=r"client 0 sent NOSUCHCOMMAND x: a command the simulated store \(fast\) "
                                         r"does not have \(schedule seed 7\); try the fakeredis backend"):
-        run(Load(target, clients=2), seed=7)
+        run(Load(target, clients=2), seed=7, scheduler="random")
 
 
 def test_a_blocking_command_is_refused() -> None:
@@ -302,4 +302,4 @@ def test_a_command_the_store_lacks_inside_a_script_is_refused_too() -> None:
 
     with pytest.raises(RaceError, match=r"client 0 sent EVAL .* 1 k: a command its script calls the simulated "
                                         r"store \(fast\) does not have \(schedule seed 2\); try the fakeredis"):
-        run(Load(target, clients=1, setup=lambda r: r.set("k", 1)), seed=2)
+        run(Load(target, clients=1, setup=lambda r: r.set("k", 1)), seed=2, scheduler="random")

@@ -83,7 +83,39 @@ def test_a_violation_exits_1_with_seed_replay_and_counterexample(capsys: pytest.
 def test_no_violation_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run([WATCH, *CHECKS, "--schedules", "30"], capsys)
     assert code == 0
-    assert out.splitlines()[-1] == "no violation in 30 schedules of 10 clients"
+    assert out.splitlines()[-1] == ("no violation in 30 schedules of 10 clients "
+                                    "(invariant checked only at the end, once every client had ended)")
+
+
+DIP_BELOW_ZERO = """
+def setup(r):
+    r.set("stock", 1)
+
+def take(r, i):  # DECR, and give the unit back if there was none: the count dips below 0 in between
+    if r.decr("stock") < 0:
+        r.incr("stock")
+        return False
+    return True
+
+def never_negative(r, results):
+    return int(r.get("stock")) >= 0 or "stock below 0"
+"""
+
+
+def test_the_verdict_says_when_the_invariant_was_checked(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "dip.py"
+    path.write_text(DIP_BELOW_ZERO)
+    argv = [f"{path}:take", "--setup", "setup", "--invariant", "never_negative", "--clients", "3",
+            "--schedules", "20"]
+    code, out, _ = _run(argv, capsys)
+    assert code == 0  # at the end the stock is back at 0: checked only then, the dip goes unseen
+    assert out.splitlines()[-1] == ("no violation in 20 schedules of 3 clients "
+                                    "(invariant checked only at the end, once every client had ended)")
+    code, out, _ = _run([*argv, "--check-every-command"], capsys)
+    assert code == 1
+    verdict = out.splitlines()[1]
+    assert "; invariant checked after every command and at the end): stock below 0 (after command " in verdict
 
 
 def test_json_contract(capsys: pytest.CaptureFixture[str]) -> None:

@@ -52,7 +52,7 @@ def test_a_block_of_a_client_that_ended_is_skipped() -> None:
 
 def test_minimising_a_ten_client_lost_update() -> None:
     load = Load(stock.reserve_naive, clients=10, setup=stock.setup, invariant=stock.check)
-    failing = run(load, seed=2)
+    failing = run(load, seed=2, scheduler="random")
     assert failing.violated
     assert len(failing.trace) > 6
     counterexample = minimise(load, failing)

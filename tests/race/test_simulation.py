@@ -65,7 +65,7 @@ def test_results_hold_return_values_and_exceptions() -> None:
     assert list(result.errors) == [1]
     assert result.clients[1].describe() == "client 1 raised ValueError: client one fails after INCRBY n 1"
     assert not result.violated
-    assert "invariant held" in result.format()
+    assert result.format().splitlines()[-1] == "no invariant: only errors are looked for"
 
 
 def test_the_invariant_sees_the_store_after_the_run_and_every_result() -> None:
@@ -110,6 +110,8 @@ def test_the_invariant_after_every_command_sees_running_clients() -> None:
     result = run(Load(target, clients=2, setup=lambda r: r.set("stock", 1), invariant=check, check_every_command=True))
     assert result.violation is not None
     assert result.violation.startswith("negative stock (after command 2, DECRBY")
+    assert result.format().splitlines()[-1].startswith(
+        "invariant violated (checked after every command and at the end): negative stock (after command 2")
     assert seen[0] == [RUNNING, RUNNING]  # after the first command nobody has ended
     assert not RUNNING
     assert repr(RUNNING) == "RUNNING"
@@ -148,7 +150,7 @@ def test_a_target_that_never_ends_stops_at_the_command_budget() -> None:
 
     with pytest.raises(RaceError, match=r"schedule seed 4: the clients sent more than 50 commands without ending "
                                         r"\(client \d was sending INCRBY spins 1\); does the target loop forever"):
-        run(Load(forever, clients=2, max_commands=50), seed=4)
+        run(Load(forever, clients=2, max_commands=50), seed=4, scheduler="random")
 
 
 def test_a_target_that_only_sleeps_forever_stops_at_the_budget_too() -> None:
@@ -289,3 +291,11 @@ def test_a_client_blocked_on_a_threading_lock_another_holds_is_stopped() -> None
         run_with(load, OrderedScheduler(load, [(0, 1), (1, 1)]))
     assert _PROCESS_LOCK.acquire(blocking=False)  # client 0 unwound and gave it back
     _PROCESS_LOCK.release()
+
+
+def test_run_defaults_to_the_finders_mixed_scheduler() -> None:
+    load = _naive()
+    kinds = {run(load, seed=s).scheduler.split()[0] for s in range(1, 13)}
+    assert kinds == {"random", "PCT"}  # mixed: each seed draws random or PCT
+    for s in (1, 2, 3):
+        assert _fingerprint(run(load, seed=s)) == _fingerprint(run(load, seed=s, scheduler="mixed"))

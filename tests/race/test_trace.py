@@ -68,3 +68,24 @@ def test_a_set_reply_reads_the_same_whatever_the_string_hashing() -> None:
     assert format_reply(True, [members, {"b": {"y", "x"}}], limit=2000) == f"[{expected}, {{'b': {{'x', 'y'}}}}]"
     assert format_reply(True, {b"b", b"a"}) == "{b'a', b'b'}"
     assert format_reply(True, set()) == "set()"
+
+
+def test_a_store_too_long_for_a_line_is_shown_as_what_each_command_changed() -> None:
+    initial = {"available_seats": "3", "queue:reserve_seat": "['0', '1', '2', '3']", "reservation_enabled": "1"}
+    first = _entry(0, 0.0005, ("LPOP", "queue:reserve_seat"), "0")
+    first.state = {**initial, "queue:reserve_seat": "['1', '2', '3']"}
+    second = _entry(0, 0.0015, ("GET", "available_seats"), "3")
+    second.state = dict(first.state)
+    third = _entry(0, 0.0025, ("SET", "reservation_enabled", 0), True)
+    third.state = {**first.state, "reservation_enabled": "0"}
+    lines = format_trace([first, second, third], initial=initial).splitlines()
+    assert lines[0].endswith("store: what changed")
+    assert lines[1].endswith("reservation_enabled=1")  # the setup row in full, never cut
+    assert lines[2].split("  ")[-1].strip() == "queue:reserve_seat=['1', '2', '3']"
+    assert "LPOP queue:reserve_seat → '0'" in lines[2]
+    assert lines[3].endswith("GET available_seats → '3'")  # nothing changed
+    assert lines[4].split("  ")[-1].strip() == "reservation_enabled=0"
+    assert "…" not in "\n".join(lines)
+    short = _entry(0, 0.0005, ("SET", "k", 3), True)
+    short.state = {"k": "3"}
+    assert format_trace([short], initial={"k": "4"}).splitlines()[0].endswith("store after")  # short: whole

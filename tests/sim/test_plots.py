@@ -137,14 +137,26 @@ def test_swimlanes_put_each_command_where_the_server_applied_it() -> None:
     events = [LaneEvent("buyer A", 0.0, 0.5, 1.0, "GET → 1"), LaneEvent("buyer B", 0.4, 0.9, 1.4, "GET → 1"),
               LaneEvent("buyer A", 1.0, 1.5, 2.0, "SET 0"), LaneEvent("buyer B", 1.4, 1.9, 2.4, "SET 0")]
     ax = plot_swimlanes(axes(), events, title="naive")
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["buyer A", "buyer B", "Redis"]
-    labels = [(t.get_text(), t.xy) for t in ax.texts if t.get_text()]
-    assert labels == [("GET → 1", (0.5, 0.0)), ("GET → 1", (0.9, 0.0)), ("SET 0", (1.5, 0.0)), ("SET 0", (1.9, 0.0))]
-    arrows = [t for t in ax.texts if not t.get_text()]
-    assert len(arrows) == 8  # there and back, per command
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["buyer A", "buyer B"]  # no states: no store lane
+    labels = sorted((t.get_position()[0], t.get_text()) for t in ax.texts)
+    assert labels == [(0.5, "GET → 1"), (0.9, "GET → 1"), (1.5, "SET 0"), (1.9, "SET 0")]
+    boxes = sorted((p.get_x(), p.get_x() + p.get_width()) for p in ax.patches)
+    assert boxes == [(0.0, 1.0), (0.4, pytest.approx(1.4)), (1.0, 2.0), (1.4, pytest.approx(2.4))]  # send → reply
     assert ax.get_xlabel() == "virtual time (ms)"
+    assert ax.get_title() == "naive"
     with pytest.raises(ValueError, match="no events"):
         plot_swimlanes(axes(), [])
+
+
+def test_swimlanes_show_the_store_after_each_command_and_errors_in_red() -> None:
+    events = [LaneEvent("A", 0.0, 0.5, 1.0, "DECR n → 0", state="n=0"),
+              LaneEvent("B", 0.2, 0.7, 1.2, "DECR n → error", ok=False, state="n=-1")]
+    ax = plot_swimlanes(axes(), events, server="Redis", arrived={"A": 0.0, "B": 0.2}, ended={"A": 1.0})
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["A", "B", "Redis"]
+    colors = {t.get_text(): t.get_color() for t in ax.texts}
+    assert colors["DECR n → 0"] == "black"
+    assert colors["DECR n → error"] == "#B00020"
+    assert {"n=0", "n=-1"} <= set(colors)
 
 
 def test_wait_tail_against_a_theoretical_tail() -> None:
