@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 __all__ = ["register"]
 
@@ -35,6 +35,14 @@ def _plot_path(text: str) -> str:
     from queuesim.sim.commands import plot_path
 
     return plot_path(text)
+
+
+class _OneLineUsageErrors(argparse.ArgumentParser):
+    """race-check's parser: a usage error is one line (the contract), not argparse's usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``queuesim race-check: MESSAGE (-h for help)`` and exit with 2."""
+        self.exit(2, f"{self.prog}: {message} ({self.prog} -h for help)\n")
 
 
 def register(sub: Any) -> None:
@@ -76,6 +84,7 @@ def register(sub: Any) -> None:
     p.add_argument("--plot", type=_plot_path, metavar="FILE",
                    help="draw the counterexample as swimlanes into FILE (png, svg, pdf, ...)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.__class__ = _OneLineUsageErrors  # add_parser builds a plain ArgumentParser
     p.set_defaults(func=_run, usage_error=p.error)
 
 

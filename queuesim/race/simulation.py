@@ -319,7 +319,6 @@ class _Simulation:
             return None
         try:
             value = _call(invariant, self.store.plain, list(self.results))
-            return judge(value)
         except AssertionError as exc:  # its first line: pytest's rewritten asserts add their explanation below
             return str(exc).split("\n", 1)[0] or "the invariant's assert failed"
         except (Exception, SystemExit) as exc:
@@ -333,6 +332,11 @@ class _Simulation:
                 f"the invariant {_describe_callable(invariant)} raised {format_reply(False, exc, 200)}{when} "
                 f"({self._where()}){'; ' + raised if raised else ''}"
             ) from exc
+        try:
+            return judge(value)
+        except TypeError as exc:  # what it returned is no verdict (a missing return gives None)
+            hint = "; an assert-style check ends with `return True`" if value is None else ""
+            raise RaceError(f"{_describe_callable(invariant)}: {exc}{hint}") from None
 
     def _stop_clients(self) -> None:
         """End the greenlets of clients still running (a stopped run); their finally blocks run directly.

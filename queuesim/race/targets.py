@@ -118,5 +118,7 @@ def load_function(spec: str, *, default_module: str | None = None) -> Any:
         except AttributeError:
             raise RaceError(f"{where} has no {name!r}") from None
     if not callable(value):
-        raise RaceError(f"{spec} is a {type(value).__name__}, not a function")
+        kind = type(value).__name__
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        raise RaceError(f"{spec} is {article} {kind}, not a function")
     return value

@@ -189,7 +189,7 @@ def test_targets_that_cannot_be_loaded(argv: list[str], message: str, capsys: py
 
 
 @pytest.mark.parametrize(("function", "options", "message"), [
-    ("NOT_A_FUNCTION", [], "is a int, not a function"),
+    ("NOT_A_FUNCTION", [], "is an int, not a function"),
     ("one_argument", [], r"target one_argument must take (r, i)"),
     ("loops", ["--max-commands", "40", "--seed", "12", "--scheduler", "random"],
      "schedule seed 12: the clients sent more than 40 commands without ending (client 6 was sending INCRBY n 1)"),
@@ -233,12 +233,22 @@ def test_a_file_that_fails_to_import(tmp_path: Path, capsys: pytest.CaptureFixtu
     [NAIVE, *CHECKS, "--stall-seconds", "0"],
     [NAIVE, *CHECKS, "--schedules", "many"],
     [NAIVE, "--invariant", "check"],
+    [NAIVE],
 ])
-def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_errors_exit_2_in_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["race-check", *argv])
     assert exited.value.code == 2
-    assert "usage:" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("queuesim race-check: ")
+    assert err.endswith("(queuesim race-check -h for help)\n")
+    assert len(err.splitlines()) == 1, err
+
+
+def test_a_missing_setup_or_invariant_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["race-check", NAIVE])
+    assert "the following arguments are required: --setup, --invariant" in capsys.readouterr().err
 
 
 def test_from_a_shell_no_traceback(user_file: str) -> None:
