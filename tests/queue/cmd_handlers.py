@@ -33,6 +33,14 @@ def held(job: Any) -> Any:
     return job.data
 
 
+async def async_held(job: Any) -> Any:
+    """:func:`held` as asyncio tasks."""
+    client = job.queue.client
+    await client.rpush("held-started", job.id)
+    await client.blpop([f"release:{job.id}"], timeout=60)
+    return job.data
+
+
 def email(job: Any) -> str:
     """The documented example's handler: "refuse" fails as an SMTP server would."""
     if job.data == "refuse":

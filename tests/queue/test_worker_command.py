@@ -275,16 +275,19 @@ def test_a_signal_while_the_processes_start_stops_them_cleanly(server: RedisServ
     assert "every worker process stopped\n" in err  # none "with an error"
 
 
-@pytest.mark.parametrize(("processes", "how"), [(1, signal.SIGINT), (1, signal.SIGTERM), (2, signal.SIGTERM)])
+@pytest.mark.parametrize(("handler", "processes", "how"), [
+    ("held", 1, signal.SIGINT), ("held", 1, signal.SIGTERM), ("held", 2, signal.SIGTERM),
+    ("async_held", 1, signal.SIGINT),
+])
 def test_the_first_signal_says_at_once_that_it_waits_for_the_running_jobs(
-    server: RedisServer, tmp_path: Path, processes: int, how: signal.Signals,
+    server: RedisServer, tmp_path: Path, handler: str, processes: int, how: signal.Signals,
 ) -> None:
     """A graceful stop is not silent: while the running jobs are still held, the log already says what it waits
     for and how to stop at once (one line per worker process, and one from the supervisor)."""
     client = redis.Redis.from_url(server.url, decode_responses=True)
     q = Queue("held", redis=client)
     q.create_bulk(["a", "b"])
-    worker = Running(worker_args("cmd_handlers:held", "-q", "held", "--redis", server.url, "-p", str(processes),
+    worker = Running(worker_args(f"cmd_handlers:{handler}", "-q", "held", "--redis", server.url, "-p", str(processes),
                                  "-c", str(2 // processes), "--shutdown-timeout", "30"), tmp_path / "worker.log")
     try:
         wait_for(lambda: client.llen("held-started") == 2, what="both jobs running")
