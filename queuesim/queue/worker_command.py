@@ -12,7 +12,9 @@ What users of RQ, arq, Dramatiq and Celery expect of a worker command:
 * SIGTERM or SIGINT stops gracefully: no job is claimed any more, running jobs
   finish (for up to ``--shutdown-timeout`` seconds, then they are given back to
   their queue, never left half-done); a second signal stops at once (giving the
-  running jobs back). The exit code is 0 after a graceful stop.
+  running jobs back). The exit code is 0 after a graceful stop. The first signal is
+  logged at once (what it waits for, and that a second one stops at once), from the
+  process's loop: a signal handler here only counts.
 * It waits for Redis at startup and through outages, with bounded backoff:
   one log line when Redis is lost, one when it is back, never dying of it.
 * One INFO line per job: its start, and its end (complete or failed, with the
@@ -257,6 +259,7 @@ async def _serve_async(command: WorkerCommand, handler: Callable[..., Any]) -> i
     stop = _Stop(command)
     loop = asyncio.get_running_loop()
     handled = _signals(command)
+
     def on_signal(signum: int) -> None:  # a callback of the loop, not the signal handler: it may log
         stop(signum)
         stop.report()
