@@ -19,7 +19,7 @@ from queuesim._version import __version__
 from queuesim.connection import EMBEDDED_ENV
 from queuesim.errors import QueuesimError
 
-__all__ = ["COMMANDS_OF", "CommandParser", "build_parser", "main"]
+__all__ = ["COMMANDS_OF", "PACKAGE_EXTRAS", "CommandParser", "build_parser", "main"]
 
 #: Modules that add sub-commands, in the order ``queuesim --help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -34,23 +34,26 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
-#: The extra that brings what a command module needs, for the message when it is not installed.
-EXTRAS: dict[str, str] = {
-    "queuesim.exercises.commands": "embedded",
-    "queuesim.practice.commands": "embedded",
-    "queuesim.sim.commands": "sim",
-    "queuesim.race.commands": "sim",
-    "queuesim.web.commands": "web",
+#: The sub-commands of the modules that need an extra, with the extra each command needs (the one
+#: that brings what its module imports and what it imports when it runs), known without importing
+#: them (a test holds this to what they register), so a light install can say what to install.
+COMMANDS_OF: dict[str, dict[str, str]] = {
+    "queuesim.exercises.commands": {"exercise": "embedded", "seed": "embedded", "store": "embedded",
+                                    "tour": "embedded"},
+    "queuesim.sim.commands": {"demo": "sim", "simulate": "sim"},
+    "queuesim.race.commands": {"race-check": "sim"},
+    # reset writes the services' keys (fakeredis at import, no FastAPI); serve runs them on FastAPI
+    "queuesim.web.commands": {"reset": "embedded", "serve": "web"},
+    "queuesim.practice.commands": {"check": "embedded", "practice": "embedded"},
 }
 
-#: The sub-commands of the modules that need an extra, known without importing them (a test holds
-#: this to what they register), so a light install can say which extra a command needs.
-COMMANDS_OF: dict[str, tuple[str, ...]] = {
-    "queuesim.exercises.commands": ("exercise", "seed", "store", "tour"),
-    "queuesim.sim.commands": ("demo", "simulate"),
-    "queuesim.race.commands": ("race-check",),
-    "queuesim.web.commands": ("reset", "serve"),
-    "queuesim.practice.commands": ("check", "practice"),
+
+#: The extra that brings a package a registered command imports only when it runs (``queuesim serve``
+#: imports FastAPI then), for the message when an install has the command's module but not that extra.
+PACKAGE_EXTRAS: dict[str, str] = {
+    "fastapi": "web", "uvicorn": "web", "starlette": "web", "prometheus_client": "web",
+    "simpy": "sim", "numpy": "sim", "matplotlib": "sim", "tqdm": "sim", "greenlet": "sim",
+    "fakeredis": "embedded", "lupa": "embedded", "distributed": "dask",
 }
 
 
@@ -90,8 +93,12 @@ def build_parser() -> CommandParser:
     parser.missing = missing
     parser.commands = set(sub.choices)
     if missing:
-        absent = "; ".join(f"{', '.join(COMMANDS_OF.get(name, ()))} (queuesim[{EXTRAS.get(name, 'all')}])"
-                           for name in missing)
+        by_extra: dict[str, list[str]] = {}
+        for name in missing:
+            for command, extra in COMMANDS_OF.get(name, {}).items():
+                by_extra.setdefault(extra, []).append(command)
+        absent = "; ".join(f"{', '.join(sorted(commands))} (queuesim[{extra}])"
+                           for extra, commands in sorted(by_extra.items()))
         parser.epilog = f"{parser.epilog} Not installed here: {absent}."
     return parser
 
@@ -104,11 +111,11 @@ def _not_installed(parser: CommandParser, argv: Sequence[str]) -> str | None:
         return None
     command = words[0]
     for name, package in missing.items():
-        if command in COMMANDS_OF.get(name, ()):
-            extra = EXTRAS.get(name, "all")
+        extra = COMMANDS_OF.get(name, {}).get(command)
+        if extra is not None:
             return (f"queuesim {command}: needs {package}, which is not installed: "
                     f"pip install 'queuesim[{extra}]' (or 'queuesim[all]')")
-    extras = sorted({EXTRAS.get(name, "all") for name in missing})
+    extras = sorted({extra for name in missing for extra in COMMANDS_OF.get(name, {"?": "all"}).values()})
     packages = ", ".join(sorted(set(missing.values())))
     return (f"queuesim: no command {command!r} here; some commands need packages that are not installed "
             f"({packages}): pip install 'queuesim[{','.join(extras)}]' (or 'queuesim[all]')")
@@ -138,6 +145,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # expected failures (no server, a bad URL, ...): one line, no traceback
         print(f"queuesim {args.command}: {exc}", file=sys.stderr)
         return 1
+    except ModuleNotFoundError as exc:
+        package = (exc.name or "").split(".")[0]
+        if package not in PACKAGE_EXTRAS:
+            raise
+        print(f"queuesim {args.command}: needs {package}, which is not installed: "
+              f"pip install 'queuesim[{PACKAGE_EXTRAS[package]}]' (or 'queuesim[all]')", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # e.g. `queuesim ... | head`: the reader left, nothing more to say
         sys.stderr.close()
         return 0

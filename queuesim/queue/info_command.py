@@ -3,7 +3,8 @@
 Each queue: its jobs per state, whether it is paused, its totals and how many
 jobs completed and failed over the last minute. Each live worker (from the
 registry its heartbeats keep): its queue, host and pid, state, the jobs it runs
-and since when, and what it has done. ``--watch`` refreshes every few seconds.
+and since when, and its runs that completed and failed (runs, not jobs: a job that
+failed twice and then completed is two failed runs and one ok). ``--watch`` refreshes every few seconds.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def format_overview(seen: Overview) -> str:
         lines += _table(rows)
     lines.append(f"{len(seen.workers)} worker{'' if len(seen.workers) == 1 else 's'}")
     if seen.workers:
-        header = ("worker", "queue", "host", "pid", "state", "kind", "running", "up", "done", "failed")
+        # runs, not jobs: a job retried twice is three runs (the queue's "failed" counts jobs)
+        header = ("worker", "queue", "host", "pid", "state", "kind", "running", "up", "runs ok", "runs failed")
         rows = [header]
         for w in seen.workers:
             running = ", ".join(f"{job_id} ({_ago(seen.at - since)})" for job_id, since in w.jobs) or "-"

@@ -65,7 +65,9 @@ class Overview:
             "at": self.at,
             "queues": [{**asdict(q), "per_second": round(q.completed_last_minute / (RATE_WINDOW_MS / 1000), 3)}
                        for q in self.queues],
-            "workers": [w.to_dict() for w in self.workers],
+            # runs_completed / runs_failed say what the workers' completed / failed count (kept for scripts)
+            "workers": [{**w.to_dict(), "runs_completed": w.completed, "runs_failed": w.failed}
+                        for w in self.workers],
         }
 
 

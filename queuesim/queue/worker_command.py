@@ -12,7 +12,9 @@ What users of RQ, arq, Dramatiq and Celery expect of a worker command:
 * SIGTERM or SIGINT stops gracefully: no job is claimed any more, running jobs
   finish (for up to ``--shutdown-timeout`` seconds, then they are given back to
   their queue, never left half-done); a second signal stops at once (giving the
-  running jobs back). The exit code is 0 after a graceful stop.
+  running jobs back). The exit code is 0 after a graceful stop. The first signal is
+  logged at once (what it waits for, and that a second one stops at once), from the
+  process's loop: a signal handler here only counts.
 * It waits for Redis at startup and through outages, with bounded backoff:
   one log line when Redis is lost, one when it is back, never dying of it.
 * One INFO line per job: its start, and its end (complete or failed, with the
@@ -113,19 +115,48 @@ def serve(command: WorkerCommand) -> int:
 
 
 class _Stop:
-    """The signals a process got; written from a signal handler, so it takes no lock."""
+    """The signals a process got; written from a signal handler, so it takes no lock and logs nothing.
 
-    def __init__(self) -> None:
+    The process's loop calls :meth:`report` to log what a new signal does (a log
+    handler's lock may be held by the very code a signal interrupts).
+    """
+
+    def __init__(self, command: WorkerCommand) -> None:
+        self.command = command
         self.signals = 0
+        self.reported = 0
         self.workers: list[Any] = []
 
     def __call__(self, signum: int) -> None:
         self.signals += 1
+        self.deliver(signum)
+
+    def deliver(self, signum: int) -> None:
+        """Tell every worker of this process to stop (not counted as a signal)."""
         for worker in list(self.workers):
             worker._on_stop_signal(signum)
 
     def is_set(self) -> bool:
         return self.signals > 0
+
+    def report(self) -> None:
+        """Log what the signals that came since the last call do: the first waits for the running jobs,
+        the next gives them back. Called from the process's loop, never from the signal handler."""
+        if self.signals == self.reported:
+            return
+        first, self.reported = self.reported == 0, self.signals
+        running = sum(w.running for w in self.workers)
+        if first:
+            again = ("" if self.command.supervised  # its supervisor says how to stop at once
+                     else "; Ctrl-C again to stop at once (running jobs go back to their queue)")
+            log.info("stopping: waiting for %d running job(s), up to %s s%s", running,
+                     _seconds(self.command.shutdown_timeout), again)
+        else:
+            log.info("stopping at once: the running jobs go back to their queue")
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
 
 
 #: The signals a supervisor blocks while it starts a worker process: the child inherits the mask and
@@ -177,7 +208,7 @@ def _serve_threads(command: WorkerCommand, handler: Callable[..., Any]) -> int:
     from queuesim.queue.queue import Queue
     from queuesim.queue.worker import Worker
 
-    stop = _Stop()
+    stop = _Stop(command)
     handled = _signals(command)
     previous = {s: signal.signal(s, lambda signum, frame: stop(signum)) for s in handled}
     _ready_for_signals(command)
@@ -200,16 +231,18 @@ def _serve_threads(command: WorkerCommand, handler: Callable[..., Any]) -> int:
             except BaseException as exc:  # reported below, after the others stopped
                 failures.append(exc)
                 log.exception("worker %s stopped on an error", worker.id)
-                stop(signal.SIGTERM)
+                stop.deliver(signal.SIGTERM)
 
         threads = [threading.Thread(target=run, args=(w,), name=f"queue-{w.queue.name}") for w in workers]
         for t in threads:
             t.start()
         if stop.is_set():  # a signal came before the workers were listed
-            stop(signal.SIGTERM)
+            stop.deliver(signal.SIGTERM)
         for t in threads:
             while t.is_alive():
                 t.join(0.2)  # short joins: the main thread stays free to run signal handlers
+                stop.report()
+        stop.report()  # a signal in the last 0.2 s
         client.close()
         _log_stopped(workers)
         return 1 if failures else 0
@@ -223,11 +256,16 @@ async def _serve_async(command: WorkerCommand, handler: Callable[..., Any]) -> i
     from queuesim.errors import ConnectionFailed
     from queuesim.queue.aio import AsyncQueue, AsyncWorker
 
-    stop = _Stop()
+    stop = _Stop(command)
     loop = asyncio.get_running_loop()
     handled = _signals(command)
+
+    def on_signal(signum: int) -> None:  # a callback of the loop, not the signal handler: it may log
+        stop(signum)
+        stop.report()
+
     for s in handled:
-        loop.add_signal_handler(s, stop, s)
+        loop.add_signal_handler(s, on_signal, s)
     _ready_for_signals(command)
     try:
         try:
@@ -241,6 +279,8 @@ async def _serve_async(command: WorkerCommand, handler: Callable[..., Any]) -> i
         workers = [AsyncWorker(AsyncQueue(name, redis=client, prefix=command.prefix), handler,
                                **_worker_options(command, name)) for name in command.queues]
         stop.workers.extend(workers)
+        if stop.is_set():  # a signal came before the workers were listed
+            stop.deliver(signal.SIGTERM)
         _announce(command, "asyncio tasks")
         results = await asyncio.gather(*(w.run(burst=command.burst, handle_signals=False) for w in workers),
                                        return_exceptions=True)
@@ -297,6 +337,7 @@ def supervise(command: WorkerCommand) -> int:
             if signals["count"] > forwarded:
                 forwarded = signals["count"]
                 how = signal.SIGKILL if forwarded >= 3 else signal.SIGTERM
+                _report_supervisor_stop(forwarded, sum(p.is_alive() for p in processes), command)
                 for p in processes:
                     if p.is_alive() and p.pid is not None:
                         os.kill(p.pid, how)
@@ -323,6 +364,17 @@ def supervise(command: WorkerCommand) -> int:
     log.info("supervisor %d: every worker process stopped%s", os.getpid(),
              "" if not failed else f" ({len(failed)} with an error)")
     return 0 if not failed else 1
+
+
+def _report_supervisor_stop(signals: int, alive: int, command: WorkerCommand) -> None:
+    """Say what the supervisor does on its ``signals``-th signal (from its loop, not its signal handler)."""
+    if signals == 1:
+        log.info("stopping %d worker process(es): running jobs finish, up to %s s; Ctrl-C again to stop at once "
+                 "(running jobs go back to their queue)", alive, _seconds(command.shutdown_timeout))
+    elif signals == 2:
+        log.info("stopping at once: the worker processes give their running jobs back; Ctrl-C again to kill them")
+    else:
+        log.info("killing %d worker process(es)", alive)
 
 
 def _start(context: Any, command: WorkerCommand, n: int) -> Any:
@@ -412,6 +464,11 @@ def _run(args: argparse.Namespace) -> int:
     except (UsageError, ValueError) as exc:
         print(f"queuesim worker: {exc}", file=sys.stderr)
         return 2
-    if command.processes == 1:
-        return serve(command)
-    return supervise(command)
+    # the name the log lines carry (%(processName)s): worker-1 when this process runs the jobs, as the
+    # supervisor's worker processes are worker-1 ... worker-P (rather than multiprocessing's MainProcess)
+    this = multiprocessing.current_process()
+    before, this.name = this.name, "worker-1" if command.processes == 1 else "supervisor"
+    try:
+        return serve(command) if command.processes == 1 else supervise(command)
+    finally:
+        this.name = before

@@ -25,6 +25,29 @@ def nap(job: Any) -> int:
     return int(job.data)
 
 
+def held(job: Any) -> Any:
+    """Marks its start (``held-started``), then waits until the test pushes to ``release:<id>``."""
+    client = job.queue.client
+    client.rpush("held-started", job.id)
+    client.blpop([f"release:{job.id}"], timeout=60)
+    return job.data
+
+
+async def async_held(job: Any) -> Any:
+    """:func:`held` as asyncio tasks."""
+    client = job.queue.client
+    await client.rpush("held-started", job.id)
+    await client.blpop([f"release:{job.id}"], timeout=60)
+    return job.data
+
+
+def email(job: Any) -> str:
+    """The documented example's handler: "refuse" fails as an SMTP server would."""
+    if job.data == "refuse":
+        raise RuntimeError("SMTP refused")
+    return "sent"
+
+
 def quick(job: Any) -> Any:
     return job.data
 

@@ -16,20 +16,33 @@ import redis
 OPTIONAL = ("fakeredis", "lupa", "numpy", "simpy", "matplotlib", "tqdm", "fastapi", "starlette", "pydantic",
             "uvicorn", "prometheus_client", "httpx", "IPython", "ipykernel")
 
-BLOCK = textwrap.dedent(f"""
-    import importlib.abc, sys
-    class NotInstalled(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in {OPTIONAL!r}:
-                raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
-            return None
-    sys.meta_path.insert(0, NotInstalled())
-""")
+#: what each extra brings, for an install with some extras but not others
+EXTRA_PACKAGES = {"embedded": ("fakeredis", "lupa"), "sim": ("numpy", "simpy", "matplotlib", "tqdm", "greenlet"),
+                  "web": ("fastapi", "starlette", "pydantic", "uvicorn", "prometheus_client")}
 
 
-def light(code: str, *, without_url: bool = False) -> subprocess.CompletedProcess[str]:
+def block(packages: tuple[str, ...]) -> str:
+    return textwrap.dedent(f"""
+        import importlib.abc, sys
+        class NotInstalled(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in {packages!r}:
+                    raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+                return None
+        sys.meta_path.insert(0, NotInstalled())
+    """)
+
+
+def light(
+    code: str, *, without_url: bool = False, installed: tuple[str, ...] = (),
+) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` where the optional packages cannot be imported, but those of the ``installed`` extras."""
     env = {k: v for k, v in os.environ.items() if not (without_url and k in ("REDIS_URL", "QUEUESIM_EMBEDDED"))}
-    return subprocess.run([sys.executable, "-c", BLOCK + textwrap.dedent(code)], capture_output=True, text=True,
+    present = {p for extra in installed for p in EXTRA_PACKAGES[extra]}
+    if installed:  # every extra brings the embedded store
+        present.update(EXTRA_PACKAGES["embedded"])
+    blocked = block(tuple(p for p in OPTIONAL if p not in present))
+    return subprocess.run([sys.executable, "-c", blocked + textwrap.dedent(code)], capture_output=True, text=True,
                           timeout=120, check=False, env=env)
 
 
@@ -57,6 +70,8 @@ def test_the_worker_and_info_commands_run_and_the_others_say_what_to_install(
         print("worker", main(["worker", "tests.queue.cmd_handlers:quick", "--redis", {url!r}, "--burst"]))
         print("simulate", main(["simulate", "queue"]))
         print("serve", main(["serve", "dashboard"]))
+        print("demo", main(["demo"]))
+        print("reset", main(["reset", "stock"]))
         print("nonsense", main(["nonsense"]))
     """)
     assert done.returncode == 0, done.stderr
@@ -68,7 +83,43 @@ def test_the_worker_and_info_commands_run_and_the_others_say_what_to_install(
     assert "which is not installed: pip install 'queuesim[sim]'" in simulate  # the extra this command needs
     serve = next(line for line in lines if line.startswith("queuesim serve:"))
     assert "pip install 'queuesim[web]'" in serve
+    needs = {line.split(":")[0].split()[1]: line.split("pip install ")[1] for line in lines if "pip install" in line
+             and line.startswith("queuesim ") and not line.startswith("queuesim:")}
+    # exactly the extra each needs: the demo the simulations (not the web apps), reset the embedded store
+    assert needs["demo"] == needs["simulate"] == "'queuesim[sim]' (or 'queuesim[all]')"
+    assert needs["reset"] == "'queuesim[embedded]' (or 'queuesim[all]')"
     assert any(line.startswith("queuesim: no command 'nonsense' here") for line in lines)
+
+
+def test_a_command_that_needs_an_extra_only_when_it_runs_names_it() -> None:
+    """With the simulation extra (the demo's) but not the web one, ``queuesim serve`` registers (its module
+    imports no FastAPI) and says, when it runs, which extra it needs: one line, exit 2, no traceback."""
+    done = light("""
+        from queuesim.cli import main
+        print("serve", main(["serve", "dashboard", "--port", "1"]))
+    """, installed=("sim",))
+    assert done.returncode == 0, done.stderr
+    assert "serve 2" in done.stdout
+    assert done.stderr.strip() == ("queuesim serve: needs fastapi, which is not installed: "
+                                   "pip install 'queuesim[web]' (or 'queuesim[all]')")
+
+
+def test_each_extra_brings_the_commands_that_name_it() -> None:
+    """With only the extra a command's message names, the command is there (the demo needs sim, not web)."""
+    import queuesim.cli as cli
+
+    by_extra: dict[str, list[str]] = {}
+    for commands in cli.COMMANDS_OF.values():
+        for command, extra in commands.items():
+            by_extra.setdefault(extra, []).append(command)
+    assert by_extra["sim"] == ["demo", "simulate", "race-check"]
+    for extra, commands in by_extra.items():
+        done = light("""
+            from queuesim.cli import build_parser
+            print(sorted(build_parser().commands))
+        """, installed=(extra,))
+        assert done.returncode == 0, done.stderr
+        assert all(f"'{c}'" in done.stdout for c in commands), (extra, commands, done.stdout)
 
 
 def test_help_names_the_commands_that_are_not_installed() -> None:
@@ -79,8 +130,10 @@ def test_help_names_the_commands_that_are_not_installed() -> None:
     assert done.returncode == 0, done.stderr
     text = " ".join(done.stdout.split())
     assert "Not installed here:" in text
-    assert "demo, simulate (queuesim[sim])" in text
-    assert "reset, serve (queuesim[web])" in text
+    assert "demo, race-check, simulate (queuesim[sim])" in text
+    # each command under the extra it needs, reset with the embedded store (not the web apps)
+    assert "check, exercise, practice, reset, seed, store, tour (queuesim[embedded])" in text
+    assert "serve (queuesim[web])" in text
 
 
 def test_the_command_table_matches_what_the_modules_register() -> None:

@@ -20,6 +20,8 @@ from polling import wait_for
 from queuesim.drivers import SyncDriver
 from queuesim.queue import JobState, Queue, Worker, registry
 from queuesim.queue.info_command import format_overview
+from queuesim.queue.overview import Overview, QueueFigures
+from queuesim.queue.registry import RegisteredWorker
 
 HERE = Path(__file__).parent
 
@@ -109,6 +111,27 @@ def test_the_jobs_a_worker_runs_are_read_now_not_from_its_last_heartbeat(r: redi
         worker.stop()
         thread.join(10)
         q.close()
+
+
+def test_info_says_the_workers_count_runs_and_the_queue_counts_jobs() -> None:
+    """The queue's "failed" (jobs in the failed state) and the worker's (runs that failed, retries included)
+    are labelled apart, in the text and in --json."""
+    queue = QueueFigures("email", {"inactive": 0, "active": 0, "complete": 2, "failed": 1, "delayed": 0}, False,
+                         completed_total=3, failed_total=1, work_time_ms=10, completed_last_minute=2,
+                         failed_last_minute=1, workers=1)
+    worker = RegisteredWorker("host:1:ab", "email", "host", 1, "threads", 4, "idle", started_at=0, beat_at=1000,
+                              completed=3, failed=2)
+    seen = Overview("qs", 1000, [queue], [worker])
+    lines = format_overview(seen).splitlines()
+    [queue_header] = [line for line in lines if line.split()[:1] == ["queue"]]
+    [worker_header, row] = lines[lines.index("1 worker") + 1:]
+    assert queue_header.split()[5] == "failed"
+    assert worker_header.split("  ")[-2:] == ["runs ok", "runs failed"]
+    assert " failed" not in worker_header.replace("runs failed", "")
+    assert row.split()[-2:] == ["3", "2"]
+    [entry] = seen.to_dict()["workers"]
+    assert (entry["runs_completed"], entry["runs_failed"]) == (3, 2)
+    assert (entry["completed"], entry["failed"]) == (3, 2)  # the keys scripts and the dashboard already read
 
 
 def test_info_text_and_watch(shared_store: tuple[str, redis.Redis]) -> None:

@@ -273,3 +273,100 @@ def test_a_signal_while_the_processes_start_stops_them_cleanly(server: RedisServ
     assert "Traceback" not in err
     assert "KeyboardInterrupt" not in err
     assert "every worker process stopped\n" in err  # none "with an error"
+
+
+@pytest.mark.parametrize(("handler", "processes", "how"), [
+    ("held", 1, signal.SIGINT), ("held", 1, signal.SIGTERM), ("held", 2, signal.SIGTERM),
+    ("async_held", 1, signal.SIGINT),
+])
+def test_the_first_signal_says_at_once_that_it_waits_for_the_running_jobs(
+    server: RedisServer, tmp_path: Path, handler: str, processes: int, how: signal.Signals,
+) -> None:
+    """A graceful stop is not silent: while the running jobs are still held, the log already says what it waits
+    for and how to stop at once (one line per worker process, and one from the supervisor)."""
+    client = redis.Redis.from_url(server.url, decode_responses=True)
+    q = Queue("held", redis=client)
+    q.create_bulk(["a", "b"])
+    worker = Running(worker_args(f"cmd_handlers:{handler}", "-q", "held", "--redis", server.url, "-p", str(processes),
+                                 "-c", str(2 // processes), "--shutdown-timeout", "30"), tmp_path / "worker.log")
+    try:
+        wait_for(lambda: client.llen("held-started") == 2, what="both jobs running")
+        worker.proc.send_signal(how)
+        waiting = f"stopping: waiting for {2 // processes} running job(s), up to 30 s"
+        wait_for(lambda: worker.text().count(waiting) == processes, what="the stopping lines")
+        assert client.llen("held-started") == 2
+        assert q.counts()["active"] == 2  # said while the jobs still run, not after
+    finally:
+        for job_id in client.lrange("held-started", 0, -1):
+            client.rpush(f"release:{job_id}", 1)
+        try:
+            code = worker.proc.wait(60)
+        finally:
+            if worker.proc.poll() is None:
+                worker.proc.kill()
+                worker.proc.wait()
+            worker.file.close()
+    err = worker.text()
+    assert code == 0, err
+    again = "Ctrl-C again to stop at once (running jobs go back to their queue)"
+    if processes == 1:
+        [line] = [line for line in err.splitlines() if "stopping:" in line]
+        assert line.endswith(waiting + "; " + again)
+    else:
+        [line] = [line for line in err.splitlines() if "stopping 2 worker process(es)" in line]
+        assert line.endswith("running jobs finish, up to 30 s; " + again)
+        assert " supervisor[" in line
+    assert q.counts()["complete"] == 2  # and the jobs did finish
+    client.close()
+
+
+def test_a_second_signal_says_the_running_jobs_go_back(server: RedisServer, tmp_path: Path) -> None:
+    client = redis.Redis.from_url(server.url, decode_responses=True)
+    q = Queue("held", redis=client)
+    q.add("a")
+    worker = Running(worker_args("cmd_handlers:held", "-q", "held", "--redis", server.url), tmp_path / "worker.log")
+    try:
+        wait_for(lambda: client.llen("held-started") == 1, what="the job running")
+        worker.proc.send_signal(signal.SIGINT)
+        wait_for(lambda: "stopping: waiting for 1 running job(s)" in worker.text(), what="the first line")
+        worker.proc.send_signal(signal.SIGINT)
+        wait_for(lambda: "stopping at once: the running jobs go back to their queue" in worker.text(),
+                 what="the second line")
+        code = worker.proc.wait(60)
+    finally:
+        client.rpush(f"release:{q.get_job(1).id}", 1)
+        if worker.proc.poll() is None:
+            worker.proc.kill()
+            worker.proc.wait()
+        worker.file.close()
+    assert code == 0, worker.text()
+    assert "stopped by SIGINT: 0 completed, 0 failed, 1 given back" in worker.text()
+    assert q.counts()["inactive"] == 1
+    client.close()
+
+
+def _documented_job_lines() -> list[str]:
+    """The example lines of docs/production.md's "One line per job"."""
+    text = (HERE.parent.parent / "docs" / "production.md").read_text()
+    section = text.split("### One line per job", 1)[1]
+    return section.split("```", 2)[1].strip().splitlines()
+
+
+def _shape(line: str) -> str:
+    """A log line with its numbers (time, pid, job id, duration, attempt) blurred."""
+    return re.sub(r"\d+(\.\d+)?", "#", line)
+
+
+def test_the_documented_job_lines_are_what_the_worker_prints(server: RedisServer) -> None:
+    client = redis.Redis.from_url(server.url, decode_responses=True)
+    q = Queue("email", redis=client)
+    q.add("hello", attempts=3)
+    q.add("refuse", attempts=3)
+    done = run_worker("cmd_handlers:email", "-q", "email", "--redis", server.url, "--burst")  # the default -p 1
+    assert done.returncode == 0, done.stderr
+    printed = {_shape(line) for line in done.stderr.splitlines()}
+    documented = _documented_job_lines()
+    assert len(documented) == 3
+    for line in documented:
+        assert _shape(line) in printed, (line, done.stderr)
+    client.close()
