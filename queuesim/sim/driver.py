@@ -177,7 +177,8 @@ class SimDriver:
                 if effects is None:
                     raise TypeError(f"{type(step).__name__} is an effect: pass run() an effects handler")
                 ok, reply = True, (yield from effects(step))
-            elif self.instant and type(step) is not Pause:
+            elif type(step) is not Pause and self.server is None and self.network._constant == 0.0:
+                # (self.instant, read inline: it is asked at every step)
                 ok, reply = self._instant(step)  # nothing to wait for: no generator frames per step
             else:
                 ok, reply = yield from self._step(step)

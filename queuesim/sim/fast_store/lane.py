@@ -29,7 +29,7 @@ from redis.exceptions import NoScriptError, ResponseError
 from queuesim.drivers import Batch, Step
 from queuesim.scripts import ScriptCall
 from queuesim.sim.fast_store.client import _MAX_ARGS, FastClient
-from queuesim.sim.fast_store.replies import decode, encode_args, encode_words
+from queuesim.sim.fast_store.replies import decode, encode_args, encode_one
 
 __all__ = ["ScriptLane"]
 
@@ -41,7 +41,7 @@ def _script_words(call: ScriptCall) -> tuple[Any, ...] | list[Any]:
     """``EVALSHA sha numkeys keys... args...`` encoded (the keys are ``str`` as a rule, the
     arguments seldom all are)."""
     keys = call.keys
-    args = encode_words(call.args)
+    args = [a if type(a) is str else (str(a) if type(a) is int else encode_one(a)) for a in call.args]
     for k in keys:
         if type(k) is not str:
             keys = encode_args(keys)  # type: ignore[assignment]
@@ -86,8 +86,11 @@ class ScriptLane:
             return False
         if type(step) is ScriptCall:
             return True
-        if type(step) is Batch:
-            return not step.atomic and bool(step.steps) and all(type(s) is ScriptCall for s in step.steps)
+        if type(step) is Batch and not step.atomic and step.steps:
+            for s in step.steps:  # noqa: SIM110 - a loop, not all(): no generator per batch
+                if type(s) is not ScriptCall:
+                    return False
+            return True
         return False
 
     def execute(self, step: ScriptCall | Batch) -> Any:
