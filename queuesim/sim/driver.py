@@ -208,7 +208,10 @@ class SimDriver:
         if type(step) is ScriptCall and lane is not None and lane.accepts(step):
             stats.commands += 1  # the usual step of a worker or a producer, by the shortest path
             stats.scripts += 1
-            ok, reply = lane.script(step)
+            try:
+                ok, reply = lane.script(step)
+            except Exception as exc:  # an argument that cannot be encoded: as _apply gives it
+                ok, reply = False, exc
         else:
             stats.commands += step_commands(step)
             stats.scripts += _scripts_in(step)

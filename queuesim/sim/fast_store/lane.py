@@ -102,7 +102,8 @@ class ScriptLane:
 
     def script(self, call: ScriptCall) -> tuple[bool, Any]:
         """A lone script call as ``(True, reply)`` or ``(False, error)``: what :meth:`execute` gives
-        or raises, by the shortest path (the simulation driver's; the caller checked :meth:`accepts`)."""
+        or raises, by the shortest path (the simulation driver's; the caller checked :meth:`accepts`).
+        An argument redis-py would refuse raises its ``DataError``, as :meth:`execute` does."""
         words = _script_words(call)
         if len(words) > _MAX_ARGS:
             res = self._store.serve(self._id, words)
