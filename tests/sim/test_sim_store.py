@@ -75,6 +75,7 @@ def test_sim_clock_reads_env_time() -> None:
     assert clock.now_ms() == 1005  # 1.005 * 1000 is 1004.9999999999999 in floats
     env2 = simpy.Environment(initial_time=0.0017)
     assert SimClock(env2).now_ms() == 1
+    assert SimClock(simpy.Environment(initial_time=-0.0015)).now_ms() == -2  # floor, below zero too
 
 
 # --- the direct (faster) connection ---------------------------------------------------------------

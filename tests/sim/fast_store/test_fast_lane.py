@@ -93,6 +93,42 @@ def test_flushed_scripts_are_sent_again() -> None:
     assert [r[3] for r in lane.execute(batch)] == [5, 6]  # NOSCRIPT inside the batch: run again alone
 
 
+def test_script_gives_errors_back_and_runs_a_failing_script_once() -> None:
+    """The driver's short path: (False, error) instead of a raise, and no second run of a script
+    whose reply is an error (its writes before the error stay, once)."""
+    incr_then_fail = Script.from_source("incr_then_fail",
+                                        "redis.call('INCR', KEYS[1]) return redis.error_reply('ERR no')")
+    sync, lane = _pair()
+    ok, error = lane.script(incr_then_fail(["k"], []))
+    assert not ok
+    assert _outcome(lambda: sync.execute(incr_then_fail(["k"], []))) == ("error", type(error).__name__, str(error))
+    assert lane._store.run(1, ("GET", "k")) == "1"
+    assert lane.script(ECHO(["k"], ["a", 41])) == (True, ["k", "a", 42, 2])
+    lane._store.run(1, ("SCRIPT", "FLUSH"))
+    assert lane.script(ECHO(["k"], ["a", 1])) == (True, ["k", "a", 2, 3])  # NOSCRIPT, then EVAL
+    with pytest.raises(redis.DataError, match="bool"):
+        lane.script(ECHO(["k"], ["a", True]))  # as redis-py refuses it
+
+
+def test_the_driver_hands_script_errors_to_the_conversation() -> None:
+    env = simpy.Environment()
+    driver = SimDriver(env, FastStore(SimClock(env).time).client())
+
+    def conversation() -> Any:
+        try:
+            yield ECHO(["k"], ["a", True])
+        except redis.DataError as exc:
+            caught.append(str(exc))
+        return (yield ECHO(["k"], ["a", 1]))
+
+    caught: list[str] = []
+    process = env.process(driver.run(conversation()))
+    env.run()
+    assert process.value == ["k", "a", 2, 1]
+    assert "bool" in caught[0]
+    assert (driver.stats.round_trips, driver.stats.scripts, driver.stats.errors) == (2, 2, 1)
+
+
 @pytest.mark.parametrize(
     "step",
     [("GET", "k"), Pause(0.1), Batch.of([ECHO(["k"], ["a", 1])], atomic=True), Batch.of([("GET", "k")]),

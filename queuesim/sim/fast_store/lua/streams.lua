@@ -28,7 +28,10 @@ local function new_stream(key)
   return st
 end
 
-local function id_text(ms, seq) return S.fmt_int(ms) .. '-' .. S.fmt_int(seq) end
+local function id_text(ms, seq)
+  if ms < 1e17 and seq < 1e17 then return format('%d-%d', ms, seq) end   -- ids are never negative
+  return S.fmt_int(ms) .. '-' .. S.fmt_int(seq)
+end
 
 -- ------------------------------------------------------------------ listpack sizes
 local function backlen(l)
@@ -206,21 +209,22 @@ local function entry(st, i)
 end
 
 -- ------------------------------------------------------------------ XADD / XTRIM
--- parse [NOMKSTREAM] [MAXLEN [=|~] n [LIMIT c]] from a[i]; returns options and the index after them
+-- parse [NOMKSTREAM] [MAXLEN [=|~] n [LIMIT c]] from a[i]; returns nomkstream, maxlen (nil: none),
+-- approx, limit and the index after them (as values, not a table: XADD runs once a job event)
 local function trim_options(a, n, i, xadd)
-  local o = {nomkstream = false, maxlen = nil, approx = false, limit = nil}
+  local nomkstream, maxlen, approx, limit = false, nil, false, nil
   while i <= n do
     local opt = S.opt(a[i])
     if xadd and opt == 'NOMKSTREAM' then
-      o.nomkstream = true
+      nomkstream = true
     elseif opt == 'MAXLEN' and i < n then
       i = i + 1
-      if a[i] == '~' then o.approx = true; i = i + 1 elseif a[i] == '=' then i = i + 1 end
+      if a[i] == '~' then approx = true; i = i + 1 elseif a[i] == '=' then i = i + 1 end
       if i > n then fail(S.E_SYNTAX) end
       local v = parse_int(a[i])
       if v == nil then fail(S.E_INT) end
       if v < 0 then fail('ERR The MAXLEN argument must be >= 0.') end
-      o.maxlen = v
+      maxlen = v
     elseif opt == 'MINID' then
       fail('ERR MINID is not supported by FastStore')
     elseif opt == 'LIMIT' and i < n then
@@ -228,22 +232,22 @@ local function trim_options(a, n, i, xadd)
       local v = parse_int(a[i])
       if v == nil then fail(S.E_INT) end
       if v < 0 then fail('ERR The LIMIT argument must be >= 0.') end
-      o.limit = v
+      limit = v
     else
       break
     end
     i = i + 1
   end
-  if o.limit ~= nil and not o.approx then
+  if limit ~= nil and not approx then
     fail('ERR syntax error, LIMIT cannot be used without the special ~ option')
   end
-  if o.limit == nil then o.limit = o.approx and 100 * NODE_MAX_ENTRIES or 0 end
-  return o, i
+  if limit == nil then limit = approx and 100 * NODE_MAX_ENTRIES or 0 end
+  return nomkstream, maxlen, approx, limit, i
 end
 
 command('XADD', -5, '', function(a, n)
   local key = a[2]
-  local o, i = trim_options(a, n, 3, true)
+  local nomkstream, maxlen, approx, limit, i = trim_options(a, n, 3, true)
   if i > n then fail(S.E_SYNTAX) end
   local id = a[i]
   local first = i + 1
@@ -257,7 +261,7 @@ command('XADD', -5, '', function(a, n)
   end
   local st = get_stream(key)
   if st == nil then
-    if o.nomkstream then return false end
+    if nomkstream then return false end
   end
   local last_ms, last_seq = 0, 0
   if st ~= nil then last_ms, last_seq = st.last_ms, st.last_seq end
@@ -277,18 +281,18 @@ command('XADD', -5, '', function(a, n)
   end
   if st == nil then st = new_stream(key) end
   add_entry(st, ms, seq, a, first, n)
-  if o.maxlen ~= nil then trim(st, o.maxlen, o.approx, o.limit) end
+  if maxlen ~= nil then trim(st, maxlen, approx, limit) end
   touch(key)
   return id_text(ms, seq)
 end)
 
 command('XTRIM', -4, '', function(a, n)
   local key = a[2]
-  local o, i = trim_options(a, n, 3, false)
-  if i <= n or o.maxlen == nil then fail(S.E_SYNTAX) end
+  local _, maxlen, approx, limit, i = trim_options(a, n, 3, false)
+  if i <= n or maxlen == nil then fail(S.E_SYNTAX) end
   local st = get_stream(key)
   if st == nil then return 0 end
-  local deleted = trim(st, o.maxlen, o.approx, o.limit)
+  local deleted = trim(st, maxlen, approx, limit)
   if deleted > 0 then touch(key) end
   return deleted
 end)
