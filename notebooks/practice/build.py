@@ -42,6 +42,7 @@ from nbformat import NotebookNode
 
 from queuesim.practice.catalogue import TASKS, CourseFile, Task
 from queuesim.practice.feedback import CONCEPTS, Concept
+from queuesim.practice.loader import defined_names
 
 HERE = Path(__file__).resolve().parent
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -98,16 +99,6 @@ def _is_docstring(node: ast.stmt) -> bool:
 
 def _is_main_block(node: ast.stmt) -> bool:
     return isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)
-
-
-def _names(node: ast.stmt) -> set[str]:
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return {node.name}
-    if isinstance(node, ast.Assign):
-        return {t.id for t in node.targets if isinstance(t, ast.Name)}
-    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-        return {node.target.id}
-    return set()
 
 
 def _first_line(node: ast.stmt, lines: list[str]) -> int:
@@ -177,14 +168,14 @@ def answer_cell(file: CourseFile) -> str:
     solution = _module_source("queuesim.practice.solutions", file.module)
     stub_lines, solution_lines = stub.splitlines(), solution.splitlines()
     stub_tree, solution_tree = ast.parse(stub), ast.parse(solution)
-    defined = {name: n for n in solution_tree.body for name in _names(n)}
-    stub_names = set().union(*(_names(n) for n in stub_tree.body))
+    defined = {name: n for n in solution_tree.body for name in defined_names(n)}
+    stub_names = set().union(*(defined_names(n) for n in stub_tree.body))
     stub_imports = {ast.unparse(n) for n in stub_tree.body if isinstance(n, ast.Import | ast.ImportFrom)}
 
     imports: list[str] = []  # the solution's own imports, then its helpers, in its order
     helpers: list[str] = []
     for node in solution_tree.body:
-        if _is_docstring(node) or _is_main_block(node) or _names(node) & stub_names:
+        if _is_docstring(node) or _is_main_block(node) or defined_names(node) & stub_names:
             continue
         if isinstance(node, ast.Import | ast.ImportFrom):
             if ast.unparse(node) not in stub_imports:
@@ -204,7 +195,7 @@ def answer_cell(file: CourseFile) -> str:
         if index == first_function and helpers:
             out.extend(["# BEGIN SOLUTION NO PROMPT", *helpers, "", "", "# END SOLUTION"])
         if isinstance(node, ast.Assign | ast.AnnAssign) and _is_empty_value(node):
-            reference = next((defined[name] for name in _names(node) if name in defined), None)
+            reference = next((defined[name] for name in defined_names(node) if name in defined), None)
             if reference is not None and ast.unparse(reference) != ast.unparse(node):  # the learner writes it
                 comments = stub_lines[_first_line(node, stub_lines):node.lineno - 1]
                 out.extend(comments)

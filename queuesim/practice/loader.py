@@ -43,6 +43,7 @@ __all__ = [
     "Submission",
     "Unwritten",
     "course_file",
+    "defined_names",
     "fresh_client",
     "load_path",
     "redirected",
@@ -139,6 +140,17 @@ def _only_ellipsis(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         body = body[1:]
     return len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
         and body[0].value.value is Ellipsis
+
+
+def defined_names(node: ast.stmt) -> set[str]:
+    """The names a top-level statement of a course file defines (a function, a class, a constant)."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {node.name}
+    if isinstance(node, ast.Assign):
+        return {t.id for t in node.targets if isinstance(t, ast.Name)}
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return {node.target.id}
+    return set()
 
 
 def unwritten_functions(source: str) -> list[Unwritten]:

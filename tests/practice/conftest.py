@@ -11,6 +11,7 @@ import pytest
 
 from queuesim.practice import TASKS, init
 from queuesim.practice.catalogue import CourseFile
+from queuesim.practice.loader import defined_names
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "queuesim" / "practice" / "solutions"
 WRONG = Path(__file__).resolve().parent / "wrong"
@@ -25,34 +26,24 @@ def solution_source(file: CourseFile) -> str:
     return (SOLUTIONS / f"{file.module}.py").read_text(encoding="utf-8")
 
 
-def _names(node: ast.stmt) -> set[str]:
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return {node.name}
-    if isinstance(node, ast.Assign):
-        return {t.id for t in node.targets if isinstance(t, ast.Name)}
-    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-        return {node.target.id}
-    return set()
-
-
 def with_overrides(base: str, override: str) -> str:
     """``base`` with the top-level definitions of ``override`` in place of its own (new ones added at the end,
     before the ``__main__`` block); the override's imports come first."""
     tree = ast.parse(base)
     extra = ast.parse(override)
     imports = [n for n in extra.body if isinstance(n, ast.Import | ast.ImportFrom)]
-    definitions = [n for n in extra.body if _names(n) and not _names(n) <= METADATA]
+    definitions = [n for n in extra.body if defined_names(n) and not defined_names(n) <= METADATA]
     replaced: set[str] = set()
     body: list[ast.stmt] = []
     for node in tree.body:
-        names = _names(node)
-        replacement = next((d for d in definitions if names and _names(d) & names), None)
+        names = defined_names(node)
+        replacement = next((d for d in definitions if names and defined_names(d) & names), None)
         if replacement is not None:
             body.append(replacement)
-            replaced |= _names(replacement)
+            replaced |= defined_names(replacement)
         else:
             body.append(node)
-    added = [d for d in definitions if not _names(d) <= replaced]
+    added = [d for d in definitions if not defined_names(d) <= replaced]
     main = next((i for i, n in enumerate(body) if isinstance(n, ast.If) and "__main__" in ast.unparse(n.test)),
                 len(body))
     body[main:main] = added
@@ -67,7 +58,7 @@ def with_overrides(base: str, override: str) -> str:
 def concept_of(path: Path) -> str:
     """The ``CONCEPT`` a wrong-solution file declares."""
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and _names(node) == {"CONCEPT"}:
+        if isinstance(node, ast.Assign) and defined_names(node) == {"CONCEPT"}:
             assert isinstance(node.value, ast.Constant)
             return str(node.value.value)
     raise AssertionError(f"{path} declares no CONCEPT")

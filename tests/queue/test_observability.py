@@ -207,6 +207,21 @@ def test_format_overview_lists_queues_and_workers() -> None:
     assert lines[5].split() == ["w1", "mail", "host", "42", "busy", "4", "threads", "7", "(2.5s)", "1m", "9", "2"]
 
 
+class FlakyDriver(SyncDriver):
+    """A sync driver whose every command fails while ``down`` is set: Redis gone, as the worker sees it."""
+
+    __slots__ = ("down",)
+
+    def __init__(self, client: redis.Redis, down: threading.Event) -> None:
+        super().__init__(client)
+        self.down = down
+
+    def execute(self, step: Any, pin: Any = None) -> Any:
+        if self.down.is_set():
+            raise redis.ConnectionError("Redis went away")
+        return super().execute(step, pin)
+
+
 def test_an_outage_is_not_counted_as_work_time(make_queue: Any, clock: Any) -> None:
     """A run that ended before Redis went away is reported after it came back: its duration ends where it ended."""
     queue = make_queue(clock=clock)
@@ -219,15 +234,7 @@ def test_an_outage_is_not_counted_as_work_time(make_queue: Any, clock: Any) -> N
 
     down = threading.Event()
 
-    class FlakyDriver(SyncDriver):
-        __slots__ = ()
-
-        def execute(self, step: Any, pin: Any = None) -> Any:
-            if down.is_set():
-                raise redis.ConnectionError("Redis went away")
-            return super().execute(step, pin)
-
-    queue.driver = FlakyDriver(queue.client)
+    queue.driver = FlakyDriver(queue.client, down)
     worker = Worker(queue, handler, poll_interval=0.05, register=False)
     original = worker._core.finished
 
@@ -263,15 +270,7 @@ def test_an_idle_worker_logs_when_redis_is_lost_and_when_it_is_back(
     queue = make_queue()
     down = threading.Event()
 
-    class FlakyDriver(SyncDriver):
-        __slots__ = ()
-
-        def execute(self, step: Any, pin: Any = None) -> Any:
-            if down.is_set():
-                raise redis.ConnectionError("Redis went away")
-            return super().execute(step, pin)
-
-    queue.driver = FlakyDriver(queue.client)
+    queue.driver = FlakyDriver(queue.client, down)
     worker = Worker(queue, lambda job: None, poll_interval=0.05, heartbeat_ms=20, name="idle")
     caplog.set_level(logging.WARNING, logger="queuesim.worker")
     thread = threading.Thread(target=worker.run, kwargs={"handle_signals": False}, daemon=True)
