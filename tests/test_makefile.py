@@ -16,8 +16,10 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make
 
 def lab_line(user_id: int) -> str:
     """The command ``make lab`` would run for a user of that id (make -n: nothing runs)."""
-    out = subprocess.run(["make", "-n", "lab", f"USER_ID={user_id}"], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout
+    # under `make test` this is a sub-make: without its parent's variables, and no "Entering directory" lines
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}}
+    out = subprocess.run(["make", "-n", "--no-print-directory", "lab", f"USER_ID={user_id}"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, check=True).stdout
     return " ".join(out.strip().splitlines()[-1].split())
 
 
