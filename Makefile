@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP) $(RUN_STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check queuesim tests bench
+	$(BIN)/ruff check queuesim tests bench docs
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

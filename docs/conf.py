@@ -19,7 +19,7 @@ os.environ.pop("REDIS_URL", None)  # autodoc imports the package: never against 
 
 project = "queuesim"
 author = "queuesim developers"
-copyright = "queuesim developers"  # noqa: A001 - Sphinx's name
+copyright = "queuesim developers"  # Sphinx reads this name
 
 extensions = [
     "myst_nb",  # Markdown (MyST) pages and notebooks as pages

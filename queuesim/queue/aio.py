@@ -43,7 +43,7 @@ from queuesim.queue.events import AsyncEventHub, stop_task
 from queuesim.queue.isolation import HorseSpec, WorkHorse, horse_spec
 from queuesim.queue.job import CATCH_UP_S, FINISHED, POLL_S, BaseJob, Job, JobState
 from queuesim.queue.options import BackoffFunction, normalize_priority
-from queuesim.queue.outage import DEFAULT_FIRST_WAIT, DEFAULT_MOST_WAIT
+from queuesim.queue.outage import backoff
 from queuesim.queue.queue import Queue
 from queuesim.queue.record import job_from_claim
 from queuesim.queue.signals import handle_stop_signals
@@ -97,15 +97,14 @@ class AsyncJob(BaseJob):
         await self._report(lambda: self.queue.core.log(self, message, args))
 
     async def _report(self, conversation: Callable[[], Conversation[T]]) -> T:
-        delay = DEFAULT_FIRST_WAIT
+        waits = backoff()
         while True:
             try:
                 return await self.queue.driver.run(conversation())
             except RETRYABLE:
                 if not self.reporting:
                     raise
-            await asyncio.sleep(delay)
-            delay = min(DEFAULT_MOST_WAIT, delay * 2)
+            await asyncio.sleep(next(waits))
 
     async def logs(self) -> list[str]:
         """The job's log lines."""

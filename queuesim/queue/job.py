@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from queuesim.drivers import Conversation
 from queuesim.errors import JobFailed
 from queuesim.queue.options import JobOptions, normalize_priority
-from queuesim.queue.outage import DEFAULT_FIRST_WAIT, DEFAULT_MOST_WAIT, RETRYABLE
+from queuesim.queue.outage import RETRYABLE, backoff
 from queuesim.queue.record import load_record
 
 if TYPE_CHECKING:
@@ -242,15 +242,14 @@ class Job(BaseJob):
         self._report(lambda: self.queue.core.log(self, message, args))
 
     def _report(self, conversation: Callable[[], Conversation[T]]) -> T:
-        delay = DEFAULT_FIRST_WAIT
+        waits = backoff()
         while True:
             try:
                 return self.queue.driver.run(conversation())
             except RETRYABLE:
                 if not self.reporting:
                     raise
-            time.sleep(delay)
-            delay = min(DEFAULT_MOST_WAIT, delay * 2)
+            time.sleep(next(waits))
 
     def logs(self) -> list[str]:
         """The job's log lines."""

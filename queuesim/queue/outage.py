@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import redis
 
-__all__ = ["DEFAULT_FIRST_WAIT", "DEFAULT_MOST_WAIT", "RETRYABLE", "Outage"]
+__all__ = ["DEFAULT_FIRST_WAIT", "DEFAULT_MOST_WAIT", "RETRYABLE", "Outage", "backoff"]
 
 log = logging.getLogger("queuesim.worker")
 
@@ -27,6 +27,14 @@ DEFAULT_MOST_WAIT = 5.0
 
 #: Errors after which a worker keeps its outcomes and tries again later.
 RETRYABLE = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+
+def backoff(first: float = DEFAULT_FIRST_WAIT, most: float = DEFAULT_MOST_WAIT) -> Iterator[float]:
+    """The waits between tries, in seconds: ``first``, then twice as long each time, at most ``most``."""
+    delay = first
+    while True:
+        yield delay
+        delay = min(most, delay * 2)
 
 
 class Outage:
