@@ -216,6 +216,22 @@ def test_runs_on_luajit_with_its_own_libraries_even_after_fakeredis() -> None:
     assert FastStore(jit=True).lua.lua.eval("(jit.status())") is True
 
 
+@pytest.mark.parametrize(("size", "most_kib"), [(3000, 8 * 1024), (6000, 256)])
+def test_records_kept_for_the_next_decode_take_bounded_memory(size: int, most_kib: int) -> None:
+    """cjson keeps the decoded table of what it encodes (for the next decode of that text) in
+    bounded memory: 1,024 texts and their tables at the most (3,000 records of 3 KB would keep
+    18 MB unbounded, text and table); records over 4 KiB are not kept."""
+    store = FastStore()
+    grown = store.lua.lua.eval("""function(cjson, size)
+      collectgarbage('collect')
+      local before = collectgarbage('count')
+      for i = 1, 3000 do cjson.encode({id = tostring(i), data = string.rep('x', size) .. i}) end
+      collectgarbage('collect')
+      return collectgarbage('count') - before
+    end""")(store.lua.state.cjson, size)
+    assert 0 < grown < most_kib
+
+
 def test_bad_arguments_are_named() -> None:
     with pytest.raises(TypeError, match="clock must be a callable"):
         FastStore(5)  # type: ignore[arg-type]

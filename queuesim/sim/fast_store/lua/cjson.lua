@@ -162,8 +162,11 @@ end
   with cjson.decode (a job's claim, then its finish). Encoding a flat object (string keys; string,
   number, boolean or null values) also builds the table that decoding its text gives, member by
   member in the same order, and keeps it under the text; decoding that text hands the table over
-  (once) instead of parsing it. A kept number is the value its text reads back as.
+  (once) instead of parsing it. A kept number is the value its text reads back as. Texts up
+  to 4 KiB are kept, 1,024 at the most (then all are dropped): at most 4 MiB of texts and as
+  much again in their tables' strings, however large the records a script writes.
 ]]
+local KEEP_BYTES, KEEP_COUNT = 4096, 1024
 local decoded, ndecoded = {}, 0
 
 -- the JSON text of a flat object, remembering its decoded table; nil if t is not one
@@ -195,9 +198,11 @@ local function encode_flat_object(t, buf)
   if items == 0 then return nil end
   k = k + 1; buf[k] = '}'
   local s = concat(buf, '', 1, k)
-  if ndecoded >= 4096 then decoded, ndecoded = {}, 0 end
-  decoded[s] = copy
-  ndecoded = ndecoded + 1
+  if #s <= KEEP_BYTES then
+    if ndecoded >= KEEP_COUNT then decoded, ndecoded = {}, 0 end
+    decoded[s] = copy
+    ndecoded = ndecoded + 1
+  end
   return s
 end
 
