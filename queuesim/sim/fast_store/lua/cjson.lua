@@ -93,7 +93,29 @@ local function encode_array(t, max, buf, k, depth)
   return k
 end
 
-local function encode_table(t, buf, k, depth)
+-- ------------------------------------------------------------------ a record encoded, then decoded
+--[[
+  A script that stores a record with cjson.encode is often followed by one that loads the same text
+  with cjson.decode (a job's claim, then its finish). Encoding a flat object (string keys; string,
+  number, boolean or null values) also builds, in encode_table, the table that decoding its text
+  gives, member by member in the same order, and keeps it under the text; decoding that text hands
+  the table over (once) instead of parsing it. A kept number is the value its text reads back as.
+  Texts up to 4 KiB are kept, 1,024 at the most (then all are dropped): at most 4 MiB of texts and
+  as much again in their tables' strings, however large the records a script writes.
+]]
+local KEEP_BYTES, KEEP_COUNT = 4096, 1024
+local decoded, ndecoded = {}, 0
+
+local function keep(text, copy)
+  if #text > KEEP_BYTES then return end
+  if ndecoded >= KEEP_COUNT then decoded, ndecoded = {}, 0 end
+  decoded[text] = copy
+  ndecoded = ndecoded + 1
+end
+
+-- copy: a table to fill with what decoding t's text gives while t looks flat (see above), or nil;
+-- returns the new end of buf and the filled copy, nil if t is not a flat object
+local function encode_table(t, buf, k, depth, copy)
   if depth > 1000 then error('Cannot serialise, excessive nesting (1001)', 0) end
   -- encode as an object while checking the keys; a table whose keys all are positive
   -- integers turns out to be an array, and is encoded again as one
@@ -114,7 +136,17 @@ local function encode_table(t, buf, k, depth)
       else
         k = encode_value(v, buf, k, depth)
       end
+      if copy ~= nil then
+        if tv == 'number' then   -- the value its text reads back as
+          if v % 1 == 0 and v > -1e14 and v < 1e14 then copy[key] = v else copy[key] = tonumber(buf[k]) end
+        elseif tv == 'string' or tv == 'boolean' or v == null then
+          copy[key] = v
+        else
+          copy = nil
+        end
+      end
     elseif tk == 'number' then
+      copy = nil
       if items > 0 then k = k + 1; buf[k] = ',' end
       items = items + 1
       if array then
@@ -132,10 +164,11 @@ local function encode_table(t, buf, k, depth)
   end
   if array and max > 0 then
     if max > items * 2 and max > 10 then error('Cannot serialise table: excessively sparse array', 0) end
-    return encode_array(t, max, buf, start, depth)
+    return encode_array(t, max, buf, start, depth), nil
   end
   k = k + 1; buf[k] = '}'
-  return k
+  if items == 0 then copy = nil end
+  return k, copy
 end
 
 encode_value = function(v, buf, k, depth)
@@ -156,66 +189,18 @@ encode_value = function(v, buf, k, depth)
   return k
 end
 
--- ------------------------------------------------------------------ a record encoded, then decoded
---[[
-  A script that stores a record with cjson.encode is often followed by one that loads the same text
-  with cjson.decode (a job's claim, then its finish). Encoding a flat object (string keys; string,
-  number, boolean or null values) also builds the table that decoding its text gives, member by
-  member in the same order, and keeps it under the text; decoding that text hands the table over
-  (once) instead of parsing it. A kept number is the value its text reads back as. Texts up
-  to 4 KiB are kept, 1,024 at the most (then all are dropped): at most 4 MiB of texts and as
-  much again in their tables' strings, however large the records a script writes.
-]]
-local KEEP_BYTES, KEEP_COUNT = 4096, 1024
-local decoded, ndecoded = {}, 0
-
--- the JSON text of a flat object, remembering its decoded table; nil if t is not one
-local function encode_flat_object(t, buf)
-  local copy, items, k = {}, 0, 1
-  buf[1] = '{'
-  for key, v in pairs(t) do
-    if type(key) ~= 'string' then return nil end
-    k = k + 1; buf[k] = member_text(key, items == 0)
-    items = items + 1
-    local tv = type(v)
-    if tv == 'string' then
-      k = put_string(v, buf, k)
-      copy[key] = v
-    elseif tv == 'number' then
-      local text = encode_number(v)
-      k = k + 1; buf[k] = text
-      if v % 1 == 0 and v > -1e14 and v < 1e14 then copy[key] = v else copy[key] = tonumber(text) end
-    elseif tv == 'boolean' then
-      k = k + 1; buf[k] = v and 'true' or 'false'
-      copy[key] = v
-    elseif v == null then
-      k = k + 1; buf[k] = 'null'
-      copy[key] = null
-    else
-      return nil
-    end
-  end
-  if items == 0 then return nil end
-  k = k + 1; buf[k] = '}'
-  local s = concat(buf, '', 1, k)
-  if #s <= KEEP_BYTES then
-    if ndecoded >= KEEP_COUNT then decoded, ndecoded = {}, 0 end
-    decoded[s] = copy
-    ndecoded = ndecoded + 1
-  end
-  return s
-end
-
 function cjson.encode(...)
   if select('#', ...) ~= 1 then error('bad argument #1 to \'encode\' (expected 1 argument)', 0) end
   local v = ...
   local tv = type(v)
   if tv == 'number' then return encode_number(v) end
-  if tv == 'table' and v ~= null then
-    local s = encode_flat_object(v, {})
-    if s ~= nil then return s end
-  end
   local buf = {}
+  if tv == 'table' and v ~= null then
+    local k, copy = encode_table(v, buf, 0, 1, {})
+    local text = concat(buf, '', 1, k)
+    if copy ~= nil then keep(text, copy) end
+    return text
+  end
   local k = encode_value(v, buf, 0, 0)
   return concat(buf, '', 1, k)
 end
